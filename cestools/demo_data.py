@@ -1,0 +1,434 @@
+"""Deterministic demo data for the CES warehouse, generated inside DuckDB.
+
+Writes the raw contract (raw.product_events, raw.support_tickets, raw.customers) and the
+ground truth demo.customer_archetypes. Every random draw is a hash of (seed, row identity),
+so the output depends only on the arguments, not on thread scheduling.
+
+    python -m cestools.demo_data --events 400000 --seed 42 --path warehouse/ces.duckdb
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass
+
+import duckdb
+
+DEFAULT_PATH = "warehouse/ces.duckdb"
+DEFAULT_EVENTS = 400_000
+DEFAULT_CUSTOMERS = 2_000
+HISTORY_DAYS = 183
+
+# (event name as snake case, relative frequency, title-case spelling some SDKs send)
+EVENT_TYPES: list[tuple[str, float]] = [
+    ("session_started", 30.0),
+    ("dashboard_viewed", 22.0),
+    ("filter_applied", 12.0),
+    ("report_created", 8.0),
+    ("api_request", 8.0),
+    ("comment_added", 6.0),
+    ("data_exported", 5.0),
+    ("report_shared", 4.0),
+    ("alert_configured", 2.0),
+    ("automation_created", 1.5),
+    ("user_invited", 1.0),
+    ("integration_connected", 0.5),
+]
+
+# Per archetype: share of customers, lifecycle stage, base events/day, event-mix multipliers.
+ARCHETYPES: dict[str, dict] = {
+    "power_user": {"share": 0.08, "stage": "active", "rate": 3.0},
+    "steady": {"share": 0.34, "stage": "active", "rate": 1.0},
+    "new": {"share": 0.07, "stage": "active", "rate": 1.0},
+    "declining": {"share": 0.08, "stage": "active", "rate": 1.3},
+    "dormant": {"share": 0.06, "stage": "active", "rate": 1.0},
+    "churned": {"share": 0.05, "stage": "churned", "rate": 1.0},
+    "trial_converting": {"share": 0.06, "stage": "trial", "rate": 1.6},
+    "trial_stalling": {"share": 0.06, "stage": "trial", "rate": 0.8},
+    "narrow_user": {"share": 0.12, "stage": "active", "rate": 0.9},
+    "outgrowing_plan": {"share": 0.08, "stage": "active", "rate": 3.0},
+}
+
+# Event-mix multipliers by archetype (1.0 = default frequency; 0 = never used).
+MIX: dict[str, dict[str, float]] = {
+    "narrow_user": {name: (1.0 if name in ("session_started", "dashboard_viewed") else 0.0)
+                    for name, _ in EVENT_TYPES},
+    "trial_converting": {"user_invited": 6.0, "integration_connected": 8.0, "report_shared": 3.0,
+                         "report_created": 2.0, "alert_configured": 2.0},
+    "trial_stalling": {"report_created": 0.3, "report_shared": 0.1, "user_invited": 0.0,
+                       "integration_connected": 0.0, "automation_created": 0.0},
+    "outgrowing_plan": {"api_request": 4.0, "user_invited": 3.0, "automation_created": 3.0},
+    "power_user": {"automation_created": 2.0, "integration_connected": 2.0},
+}
+
+SEGMENTS = [("SMB", 0.55, 1.0, 6), ("Mid-Market", 0.30, 2.0, 30), ("Enterprise", 0.15, 4.0, 150)]
+COUNTRIES = ["US", "GB", "DE", "FR", "NL", "CA", "AU", "BR", "IN", "JP", "ES", "SE"]
+NAME_A = ["Acme", "Blue", "Cedar", "Delta", "Ember", "Falcon", "Granite", "Harbor", "Iris",
+          "Juniper", "Kite", "Lumen", "Maple", "Nova", "Orbit", "Pine", "Quartz", "River"]
+NAME_B = ["Analytics", "Labs", "Systems", "Foods", "Logistics", "Health", "Capital", "Studio",
+          "Retail", "Energy", "Works", "Partners", "Cloud", "Media"]
+PRIORITIES = ["low", "normal", "high", "urgent"]
+
+
+@dataclass(frozen=True)
+class Options:
+    path: str = DEFAULT_PATH
+    events: int = DEFAULT_EVENTS
+    customers: int = DEFAULT_CUSTOMERS
+    seed: int = 42
+    end_date: dt.date = dt.date(2026, 10, 31)
+    duplicate_rate: float = 0.004
+    defects: bool = False
+    if_empty: bool = False
+    quiet: bool = False
+
+
+def log(opts: Options, message: str) -> None:
+    if not opts.quiet:
+        print(f"[demo-data] {message}", flush=True)
+
+
+def build_customers(opts: Options) -> list[tuple]:
+    """One row per customer; small, so plain Python with a seeded RNG is fine."""
+    rng = random.Random(opts.seed)
+    names = list(ARCHETYPES)
+    shares = [ARCHETYPES[n]["share"] for n in names]
+    history_start = opts.end_date - dt.timedelta(days=HISTORY_DAYS - 1)
+    rows = []
+    for i in range(1, opts.customers + 1):
+        archetype = rng.choices(names, shares)[0]
+        seg_name, _, seg_mult, seats = rng.choices(SEGMENTS, [s[1] for s in SEGMENTS])[0]
+        if archetype == "outgrowing_plan":
+            seg_name, seg_mult, seats = "SMB", 1.0, 6
+        stage = ARCHETYPES[archetype]["stage"]
+        if archetype in ("trial_converting", "trial_stalling"):
+            created = opts.end_date - dt.timedelta(days=rng.randint(8, 27))
+            plan = "trial"
+        elif archetype == "new":
+            created = opts.end_date - dt.timedelta(days=rng.randint(20, 50))
+            plan = rng.choice(["starter", "professional"])
+        else:
+            created = history_start - dt.timedelta(days=rng.randint(10, 900))
+            plan = {"SMB": rng.choice(["starter", "starter", "professional"]),
+                    "Mid-Market": "professional", "Enterprise": "enterprise"}[seg_name]
+        if archetype == "outgrowing_plan":
+            plan = "starter"
+        # day index (0 = history start) when activity stops (churned) or fades (declining/dormant)
+        stop_day = {
+            "churned": rng.randint(30, 120),
+            "dormant": HISTORY_DAYS - rng.randint(50, 80),
+            "declining": HISTORY_DAYS - rng.randint(55, 75),
+        }.get(archetype, HISTORY_DAYS)
+        created_at = dt.datetime.combine(created, dt.time(9, 0)) + dt.timedelta(
+            minutes=rng.randint(0, 600))
+        customer_id = f"C{i:06d}"
+        rows.append((
+            i, customer_id, f"{rng.choice(NAME_A)} {rng.choice(NAME_B)} {i}", seg_name, plan,
+            stage, rng.choice(COUNTRIES), created_at, archetype, seg_mult, seats, stop_day,
+            ARCHETYPES[archetype]["rate"] * rng.uniform(0.7, 1.3),
+        ))
+    return rows
+
+
+def mix_rows() -> list[tuple]:
+    """A 1000-slot lookup per archetype: slot -> event type, by cumulative frequency."""
+    rows = []
+    for archetype in ARCHETYPES:
+        mult = MIX.get(archetype, {})
+        weights = [(name, freq * mult.get(name, 1.0)) for name, freq in EVENT_TYPES]
+        total = sum(w for _, w in weights)
+        slot = 0
+        for idx, (name, w) in enumerate(weights):
+            n = round(1000 * w / total) if idx < len(weights) - 1 else 1000 - slot
+            for _ in range(max(0, min(n, 1000 - slot))):
+                rows.append((archetype, slot, name))
+                slot += 1
+        while slot < 1000:  # rounding leftovers go to the most common type
+            rows.append((archetype, slot, weights[0][0]))
+            slot += 1
+    return rows
+
+
+def uniform(seed: int, *parts: str) -> str:
+    """SQL for a deterministic uniform [0, 1) draw from the seed and row identity."""
+    inner = ", ".join(parts)
+    return f"(hash({seed}, {inner}) % 1000000007) / 1000000007.0"
+
+
+def create_schemas(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists raw")
+    con.execute("create schema if not exists demo")
+    con.execute("create schema if not exists demo_work")
+    con.execute("""
+        create or replace table raw.customers (
+            customer_id varchar, customer_name varchar, segment varchar, plan varchar,
+            lifecycle_stage varchar, country varchar, created_at timestamp, loaded_at timestamp)
+    """)
+    con.execute("""
+        create or replace table raw.product_events (
+            event_id varchar, customer_id varchar, user_id varchar, event_name varchar,
+            occurred_at timestamp, loaded_at timestamp)
+    """)
+    con.execute("""
+        create or replace table raw.support_tickets (
+            ticket_id varchar, customer_id varchar, created_at timestamp, priority varchar,
+            loaded_at timestamp)
+    """)
+    con.execute("create or replace table demo.customer_archetypes "
+                "(customer_id varchar, archetype varchar)")
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
+    """Bulk insert through a registered DataFrame (executemany is slow in DuckDB)."""
+    import pandas as pd
+
+    con.register("incoming_rows", pd.DataFrame(rows))
+    con.execute(f"insert into {table} select * from incoming_rows")
+    con.unregister("incoming_rows")
+
+
+def load_customers(con: duckdb.DuckDBPyConnection, opts: Options) -> None:
+    rows = build_customers(opts)
+    con.execute("""
+        create or replace table demo_work.customers (
+            customer_num integer, customer_id varchar, customer_name varchar, segment varchar,
+            plan varchar, lifecycle_stage varchar, country varchar, created_at timestamp,
+            archetype varchar, segment_multiplier double, seats integer, stop_day integer,
+            base_rate double)
+    """)
+    insert_rows(con, "demo_work.customers", rows)
+    con.execute("create or replace table demo_work.event_mix "
+                "(archetype varchar, slot integer, event_name varchar)")
+    insert_rows(con, "demo_work.event_mix", mix_rows())
+    # the CRM export lands a little after each account is created
+    con.execute("""
+        insert into raw.customers
+        select customer_id, customer_name, segment, plan, lifecycle_stage, country, created_at,
+               created_at + interval 2 hour
+        from demo_work.customers order by customer_num
+    """)
+    con.execute("insert into demo.customer_archetypes select customer_id, archetype "
+                "from demo_work.customers order by customer_num")
+
+
+def activity_shape_sql() -> str:
+    """Relative activity of a customer on day index d, by archetype (before scaling)."""
+    return f"""
+        case
+            when c.day_date < cast(c.created_at as date) then 0.0
+            when c.archetype = 'churned' and c.d >= c.stop_day then 0.0
+            when c.archetype = 'dormant' and c.d >= c.stop_day then 0.0
+            when c.archetype = 'declining' and c.d >= c.stop_day
+                then greatest(0.08, 1.0 - 0.92 * (c.d - c.stop_day) / ({HISTORY_DAYS} - c.stop_day))
+            when c.archetype = 'trial_converting'
+                then 0.6 + 1.2 * least(1.0, (c.day_date - cast(c.created_at as date)) / 14.0)
+            when c.archetype = 'trial_stalling'
+                then case when c.day_date - cast(c.created_at as date) < 4 then 1.5 else 0.12 end
+            else 1.0
+        end
+        * case when dayofweek(c.day_date) in (0, 6) then 0.35 else 1.0 end
+    """
+
+
+def plan_days(con: duckdb.DuckDBPyConnection, opts: Options) -> float:
+    """Expected events per customer-day; returns the scale factor that hits opts.events."""
+    start = opts.end_date - dt.timedelta(days=HISTORY_DAYS - 1)
+    con.execute(f"""
+        create or replace table demo_work.customer_days as
+        with grid as (
+            select cu.*, r.range as d, date '{start}' + cast(r.range as integer) as day_date
+            from demo_work.customers as cu
+            cross join range({HISTORY_DAYS}) as r
+        )
+        select c.customer_num, c.customer_id, c.archetype, c.seats, c.d, c.day_date,
+               c.base_rate * c.segment_multiplier * ({activity_shape_sql()}) as weight,
+               c.stop_day, c.created_at
+        from grid as c
+    """)
+    total = con.execute("select sum(weight) from demo_work.customer_days").fetchone()[0] or 1.0
+    return opts.events / (total * (1 + opts.duplicate_rate))
+
+
+def insert_events(con: duckdb.DuckDBPyConnection, opts: Options, scale: float) -> None:
+    """Explode customer-days into events, a chunk of days at a time, with progress."""
+    s = opts.seed
+    chunk = 15
+    started = time.time()
+    horizon = dt.datetime.combine(opts.end_date + dt.timedelta(days=1), dt.time(6, 0))
+    for first in range(0, HISTORY_DAYS, chunk):
+        last = min(HISTORY_DAYS, first + chunk) - 1
+        con.execute(f"""
+            insert into raw.product_events
+            with counts as (
+                select *, cast(floor(weight * {scale} * (0.6 + 0.8 * {uniform(s, 'customer_num', 'd', "'n'")})
+                                      + {uniform(s, 'customer_num', 'd', "'r'")}) as integer) as n
+                from demo_work.customer_days
+                where d between {first} and {last} and weight > 0
+            ),
+            exploded as (
+                select c.customer_num, c.customer_id, c.archetype, c.seats, c.d, c.day_date,
+                       k.k
+                from counts as c, unnest(range(c.n)) as k(k)
+            ),
+            events as (
+                select
+                    'ev_' || customer_num || '_' || d || '_' || k as event_id,
+                    customer_id,
+                    'u_' || customer_num || '_' || (1 + cast(floor(seats * {uniform(s, 'customer_num', 'd', 'k', "'u'")}) as integer)) as user_id,
+                    m.event_name,
+                    {uniform(s, 'customer_num', 'd', 'k', "'f'")} as u_format,
+                    {uniform(s, 'customer_num', 'd', 'k', "'l'")} as u_late,
+                    {uniform(s, 'customer_num', 'd', 'k', "'x'")} as u_dup,
+                    cast(day_date as timestamp)
+                        + to_seconds(cast(floor(86399 * {uniform(s, 'customer_num', 'd', 'k', "'t'")}) as bigint))
+                        as occurred_at
+                from exploded as e
+                inner join demo_work.event_mix as m
+                    on e.archetype = m.archetype
+                    and cast(floor(1000 * {uniform(s, 'customer_num', 'd', 'k', "'m'")}) as integer) = m.slot
+            ),
+            delivered as (
+                select
+                    event_id, customer_id, user_id,
+                    -- some SDKs send Title Case names; staging normalises them
+                    case when u_format < 0.08 then replace(upper(event_name[1]) || event_name[2:], '_', ' ')
+                         else event_name end as event_name,
+                    occurred_at,
+                    occurred_at + case
+                        when u_late < 0.90 then to_seconds(cast(60 + 1740 * u_late / 0.90 as bigint))
+                        when u_late < 0.98 then to_seconds(cast(3600 + 39600 * (u_late - 0.90) / 0.08 as bigint))
+                        else to_seconds(cast(86400 + 345600 * (u_late - 0.98) / 0.02 as bigint))
+                    end as loaded_at,
+                    u_dup
+                from events
+            ),
+            copies as (
+                select event_id, customer_id, user_id, event_name, occurred_at, loaded_at
+                from delivered
+                union all
+                -- at-least-once delivery: a small share arrives again, minutes to a day later
+                select event_id, customer_id, user_id, event_name, occurred_at,
+                       loaded_at + to_seconds(cast(300 + 86000 * u_dup / {opts.duplicate_rate} as bigint))
+                from delivered
+                where u_dup < {opts.duplicate_rate}
+            )
+            select * from copies
+            where loaded_at <= timestamp '{horizon}'
+            order by loaded_at
+        """)
+        done = con.execute("select count(*) from raw.product_events").fetchone()[0]
+        log(opts, f"events: days {first + 1}-{last + 1} of {HISTORY_DAYS}, "
+                  f"{done:,} rows so far, {time.time() - started:.0f} s")
+
+
+def insert_tickets(con: duckdb.DuckDBPyConnection, opts: Options) -> None:
+    s = opts.seed
+    con.execute(f"""
+        insert into raw.support_tickets
+        with rates as (
+            select *,
+                case archetype
+                    when 'narrow_user' then 0.06
+                    when 'declining' then case when d >= stop_day then 0.12 else 0.03 end
+                    when 'trial_stalling' then 0.08
+                    when 'outgrowing_plan' then 0.05
+                    else 0.02
+                end * (case when weight > 0 then 1 else 0 end) as p
+            from demo_work.customer_days
+        ),
+        tickets as (
+            select customer_num, customer_id, d,
+                cast(day_date as timestamp)
+                    + to_seconds(cast(floor(86399 * {uniform(s, 'customer_num', 'd', "'tt'")}) as bigint))
+                    as created_at,
+                {uniform(s, 'customer_num', 'd', "'tp'")} as u_priority
+            from rates
+            where {uniform(s, 'customer_num', 'd', "'tk'")} < p
+        )
+        select
+            'T-' || customer_num || '-' || d as ticket_id,
+            customer_id,
+            created_at,
+            case when u_priority < 0.35 then 'low' when u_priority < 0.8 then 'normal'
+                 when u_priority < 0.95 then 'high' else 'urgent' end as priority,
+            created_at + to_seconds(cast(600 + 7200 * u_priority as bigint)) as loaded_at
+        from tickets
+        order by loaded_at
+    """)
+
+
+def generate(opts: Options) -> dict[str, int]:
+    os.makedirs(os.path.dirname(os.path.abspath(opts.path)), exist_ok=True)
+    con = duckdb.connect(opts.path)
+    try:
+        con.execute(f"set temp_directory='{os.path.dirname(os.path.abspath(opts.path))}/tmp'")
+        con.execute("set memory_limit='4GB'")
+        if opts.if_empty and has_raw_data(con):
+            log(opts, f"{opts.path} already has raw data; leaving it as it is")
+            return counts(con)
+        started = time.time()
+        log(opts, f"generating ~{opts.events:,} events for {opts.customers:,} customers "
+                  f"(seed {opts.seed}, history ending {opts.end_date}) into {opts.path}")
+        create_schemas(con)
+        load_customers(con, opts)
+        scale = plan_days(con, opts)
+        insert_events(con, opts, scale)
+        insert_tickets(con, opts)
+        if opts.defects:
+            from cestools.defects import inject_defects
+            inject_defects(con, opts)
+        con.execute("drop schema demo_work cascade")
+        result = counts(con)
+        log(opts, "done in {:.0f} s: {}".format(
+            time.time() - started, ", ".join(f"{k} {v:,}" for k, v in result.items())))
+        return result
+    finally:
+        con.close()
+
+
+def has_raw_data(con: duckdb.DuckDBPyConnection) -> bool:
+    found = con.execute("""
+        select count(*) from information_schema.tables
+        where table_schema = 'raw' and table_name = 'product_events'
+    """).fetchone()[0]
+    return bool(found) and con.execute(
+        "select count(*) > 0 from raw.product_events").fetchone()[0]
+
+
+def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    tables = ["raw.product_events", "raw.support_tickets", "raw.customers",
+              "demo.customer_archetypes"]
+    return {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
+
+
+def parse_args(argv: list[str] | None = None) -> Options:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--path", default=os.environ.get("CES_DUCKDB_PATH", DEFAULT_PATH))
+    p.add_argument("--events", type=int, default=DEFAULT_EVENTS,
+                   help="approximate number of product-event rows (default %(default)s)")
+    p.add_argument("--customers", type=int, default=DEFAULT_CUSTOMERS)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--end-date", type=dt.date.fromisoformat, default=Options.end_date,
+                   help="last day of history (default %(default)s)")
+    p.add_argument("--defects", action="store_true",
+                   help="inject one of every catalogued input defect")
+    p.add_argument("--if-empty", action="store_true",
+                   help="do nothing when the file already holds raw.product_events rows")
+    p.add_argument("--quiet", action="store_true")
+    a = p.parse_args(argv)
+    return Options(path=a.path, events=a.events, customers=a.customers, seed=a.seed,
+                   end_date=a.end_date, defects=a.defects, if_empty=a.if_empty, quiet=a.quiet)
+
+
+def main(argv: list[str] | None = None) -> int:
+    generate(parse_args(argv))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""Print what `make build` produced: customers scored and the score distribution per segment."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import duckdb
+
+
+def main() -> int:
+    path = os.environ.get("CES_DUCKDB_PATH", "warehouse/ces.duckdb")
+    con = duckdb.connect(path, read_only=True)
+    try:
+        window = con.execute("""
+            select count(*), min(window_start), max(window_end), max(weights_version),
+                   count(*) filter (where event_count > 0)
+            from marts.fct_customer_engagement
+        """).fetchone()
+        rows = con.execute("""
+            select segment, customers, avg_engagement_score, median_engagement_score,
+                   p90_engagement_score, total_engagement_score
+            from marts.fct_segment_engagement
+            order by avg_engagement_score desc
+        """).fetchall()
+    finally:
+        con.close()
+    customers, start, end, version, active = window
+    print(f"\nCES summary ({path})")
+    print(f"  customers scored: {customers:,} ({active:,} with events in the window)")
+    print(f"  window: {start} to {end}, weights {version}\n")
+    header = f"  {'segment':<12}{'customers':>10}{'avg':>10}{'median':>10}{'p90':>10}{'total':>14}"
+    print(header)
+    print("  " + "-" * (len(header) - 2))
+    for segment, n, avg, median, p90, total in rows:
+        print(f"  {segment:<12}{n:>10,}{avg:>10.1f}{median:>10.1f}{p90:>10.1f}{total:>14,.1f}")
+    print("\nBI tools: read the marts schema (marts.fct_customer_engagement, ...) in", path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,211 @@
+{#- The incremental, deduplicated event layer, compacted to counts.
+
+    One row per (source, load day, event day, customer, event type, status, reason).
+    Every raw delivery lands in exactly one row's event_count:
+      scored        the first-loaded copy of a valid event;
+      deduplicated  a later copy of an event already counted (reason: exact or conflicting);
+      quarantined   a delivery that cannot be scored (reason: the defect).
+
+    Incremental runs recompute whole load days from var('ces_lookback_days') before the newest
+    load day already processed. A key seen in an earlier load day is looked up there, so a
+    re-delivery in a later load counts once. Events are placed by the day they were *loaded*,
+    so an event that occurred long ago but is loaded now is still counted: there is no
+    lateness cut-off on occurred_at. -#}
+{{ config(**ces_incremental_config('loaded_date')) }}
+
+with
+
+events as (
+
+    select * from {{ ref('int_engagement_events_unioned') }}
+
+),
+
+batch as (
+
+    select * from events
+    {% if is_incremental() %}
+        where loaded_at >= {{ ces_reprocess_from() }}
+    {% endif %}
+
+),
+
+batch_keys as (
+
+    select
+        event_source,
+        event_id,
+        count(*) as deliveries
+
+    from batch
+    where event_id is not null
+    group by event_source, event_id
+
+),
+
+{% if is_incremental() %}
+earlier_copies as (
+
+    -- copies of this batch's keys that were loaded before the reprocessed days
+    select events.*
+
+    from events
+    inner join batch_keys
+        on
+            events.event_source = batch_keys.event_source
+            and events.event_id = batch_keys.event_id
+    where events.loaded_at < {{ ces_reprocess_from() }}
+
+),
+{% endif %}
+
+repeated_keys as (
+
+    select
+        event_source,
+        event_id
+
+    from batch_keys
+    where deliveries > 1
+    {% if is_incremental() %}
+        union
+        select distinct
+            event_source,
+            event_id
+        from earlier_copies
+    {% endif %}
+
+),
+
+flagged as (
+
+    select
+        batch.*,
+        repeated_keys.event_id is not null as is_repeated
+
+    from batch
+    left join repeated_keys
+        on
+            batch.event_source = repeated_keys.event_source
+            and batch.event_id = repeated_keys.event_id
+
+),
+
+repeated_deliveries as (
+
+    select
+        *,
+        true as in_batch
+
+    from flagged
+    where is_repeated
+    {% if is_incremental() %}
+        union all
+        select
+            *,
+            true as is_repeated,
+            false as in_batch
+        from earlier_copies
+    {% endif %}
+
+),
+
+ranked as (
+
+    -- the earliest-loaded copy wins; ties are broken on content so the choice is stable
+    select
+        *,
+        row_number() over (
+            partition by event_source, event_id
+            order by loaded_at, occurred_at, event_type, customer_key
+        ) as delivery_rank
+
+    from repeated_deliveries
+
+),
+
+first_copies as (
+
+    select
+        event_source,
+        event_id,
+        customer_key,
+        event_type,
+        occurred_at
+
+    from ranked
+    where delivery_rank = 1
+
+),
+
+classified as (
+
+    select
+        event_source,
+        loaded_at,
+        occurred_at,
+        customer_key,
+        event_type,
+        case when defect is null then 'scored' else 'quarantined' end as record_status,
+        defect as status_reason
+
+    from flagged
+    where not is_repeated
+
+    union all
+
+    select
+        ranked.event_source,
+        ranked.loaded_at,
+        ranked.occurred_at,
+        ranked.customer_key,
+        ranked.event_type,
+        case
+            when ranked.delivery_rank > 1 then 'deduplicated'
+            when ranked.defect is null then 'scored'
+            else 'quarantined'
+        end as record_status,
+        case
+            when ranked.delivery_rank = 1 then ranked.defect
+            when
+                {{ ces_null_safe_equal('ranked.customer_key', 'first_copies.customer_key') }}
+                and {{ ces_null_safe_equal('ranked.event_type', 'first_copies.event_type') }}
+                and {{ ces_null_safe_equal('ranked.occurred_at', 'first_copies.occurred_at') }}
+                then 'exact_redelivery'
+            else 'conflicting_redelivery'
+        end as status_reason
+
+    from ranked
+    inner join first_copies
+        on
+            ranked.event_source = first_copies.event_source
+            and ranked.event_id = first_copies.event_id
+    where ranked.in_batch
+
+),
+
+counted as (
+
+    select
+        event_source,
+        cast(loaded_at as date) as loaded_date,
+        cast(occurred_at as date) as event_date,
+        customer_key,
+        event_type,
+        record_status,
+        status_reason,
+        count(*) as event_count
+
+    from classified
+    group by
+        event_source,
+        cast(loaded_at as date),
+        cast(occurred_at as date),
+        customer_key,
+        event_type,
+        record_status,
+        status_reason
+
+)
+
+select * from counted

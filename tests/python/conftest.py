@@ -1,0 +1,67 @@
+"""Shared helpers: every test builds its own DuckDB file in a temporary folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def dbt(db_path: Path, *args: str, vars: dict | None = None, check: bool = True,
+        env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run dbt against db_path with its own target and log folders beside it."""
+    work = db_path.parent
+    cmd = [str(BIN / "dbt"), *args, "--target-path", str(work / "target"),
+           "--log-path", str(work / "logs")]
+    if vars:
+        cmd += ["--vars", json.dumps(vars)]
+    run_env = {**os.environ, "CES_DUCKDB_PATH": str(db_path), "DBT_PROFILES_DIR": str(ROOT / "profiles"),
+               "CES_DUCKDB_TEMP_DIR": str(work / "tmp"), **(env or {})}
+    proc = subprocess.run(cmd, cwd=ROOT, env=run_env, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")
+    return proc
+
+
+def generate(db_path: Path, *extra: str) -> None:
+    subprocess.run([sys.executable, "-m", "cestools.demo_data", "--path", str(db_path), "--quiet",
+                    *extra], cwd=ROOT, check=True)
+
+
+def query(db_path: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def create_raw(db_path: Path) -> duckdb.DuckDBPyConnection:
+    """An empty raw contract, for hand-made datasets."""
+    con = duckdb.connect(str(db_path))
+    con.execute("create schema raw")
+    con.execute("""create table raw.customers (customer_id varchar, customer_name varchar,
+        segment varchar, plan varchar, lifecycle_stage varchar, country varchar,
+        created_at timestamp, loaded_at timestamp)""")
+    con.execute("""create table raw.product_events (event_id varchar, customer_id varchar,
+        user_id varchar, event_name varchar, occurred_at timestamp, loaded_at timestamp)""")
+    con.execute("""create table raw.support_tickets (ticket_id varchar, customer_id varchar,
+        created_at timestamp, priority varchar, loaded_at timestamp)""")
+    return con
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """A small demo warehouse (about 60k events), built once for the session."""
+    db = tmp_path_factory.mktemp("demo") / "ces.duckdb"
+    generate(db, "--events", "60000", "--customers", "400", "--seed", "7")
+    dbt(db, "build")
+    return db

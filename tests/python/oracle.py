@@ -1,0 +1,166 @@
+"""An independent oracle for the CES scoring rules.
+
+Recomputes every customer's score from the raw rows and the weights CSV in plain Python,
+following the rules as the README states them, without reusing any of the project's SQL.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+WEIGHTS_CSV = Path(__file__).resolve().parents[2] / "seeds" / "ces_event_weights.csv"
+PRIORITIES = {"low", "normal", "high", "urgent"}
+
+
+@dataclass(frozen=True)
+class Delivery:
+    source: str
+    event_id: str | None
+    customer_key: str | None
+    event_type: str | None
+    occurred_at: dt.datetime | None
+    loaded_at: dt.datetime
+    defect: str | None
+
+
+@dataclass(frozen=True)
+class Score:
+    customer_id: str
+    segment: str
+    engagement_score: Decimal
+    event_count: int
+    weights_version: str
+    window_start: dt.date
+    window_end: dt.date
+
+
+def snake(name: str | None) -> str | None:
+    if name is None:
+        return None
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name.strip()).lower()
+    return re.sub(r"[^a-z0-9]+", "_", s).strip("_")
+
+
+def clean(value: str | None) -> str | None:
+    if value is None or value.strip() == "":
+        return None
+    return value.strip()
+
+
+def key(value: str | None) -> str | None:
+    v = clean(value)
+    return v.lower() if v is not None else None
+
+
+def read_weights(path: Path = WEIGHTS_CSV) -> dict[str, tuple[dt.date, dict[str, Decimal]]]:
+    versions: dict[str, tuple[dt.date, dict[str, Decimal]]] = {}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            eff = dt.date.fromisoformat(row["effective_from"])
+            versions.setdefault(row["weights_version"], (eff, {}))[1][row["event_type"]] = Decimal(
+                row["weight"])
+    return versions
+
+
+def read_deliveries(con: duckdb.DuckDBPyConnection, raw: str = "raw",
+                    future_tolerance_hours: int = 24,
+                    min_occurred: dt.datetime = dt.datetime(2000, 1, 1)) -> list[Delivery]:
+    out = []
+    for event_id, customer_id, _user, name, occurred, loaded in con.execute(
+            f"select * from {raw}.product_events").fetchall():
+        out.append(_delivery("product", event_id, customer_id, snake(name), occurred, loaded, None,
+                             future_tolerance_hours, min_occurred))
+    for ticket_id, customer_id, created, priority, loaded in con.execute(
+            f"select * from {raw}.support_tickets").fetchall():
+        bad = None if priority is not None and priority.strip().lower() in PRIORITIES \
+            else "unknown_priority"
+        out.append(_delivery("support", ticket_id, customer_id, "support_ticket_opened", created,
+                             loaded, bad, future_tolerance_hours, min_occurred))
+    return out
+
+
+def _delivery(source, event_id, customer_id, event_type, occurred, loaded, source_defect,
+              tolerance_hours, min_occurred) -> Delivery:
+    eid, ckey = clean(event_id), key(customer_id)
+    if eid is None:
+        defect = "missing_event_id"
+    elif ckey is None:
+        defect = "missing_customer_id"
+    elif occurred is None:
+        defect = "missing_occurred_at"
+    elif not event_type:
+        defect = "missing_event_name"
+    elif occurred > loaded + dt.timedelta(hours=tolerance_hours):
+        defect = "occurred_after_loaded"
+    elif occurred < min_occurred:
+        defect = "occurred_before_lower_bound"
+    else:
+        defect = source_defect
+    return Delivery(source, eid, ckey, event_type, occurred, loaded, defect)
+
+
+def first_copies(deliveries: list[Delivery]) -> list[Delivery]:
+    """The earliest-loaded delivery of each (source, event id); ties on content."""
+    best: dict[tuple[str, str], Delivery] = {}
+
+    def order(d: Delivery):
+        return (d.loaded_at, d.occurred_at or dt.datetime.max, d.event_type or "\uffff",
+                d.customer_key or "\uffff")
+
+    for d in deliveries:
+        if d.event_id is None:
+            continue
+        k = (d.source, d.event_id)
+        if k not in best or order(d) < order(best[k]):
+            best[k] = d
+    return list(best.values())
+
+
+def latest_customers(con: duckdb.DuckDBPyConnection, raw: str = "raw") -> dict[str, tuple]:
+    latest: dict[str, tuple] = {}
+    for cid, _name, segment, plan, stage, _country, created, loaded in con.execute(
+            f"select * from {raw}.customers").fetchall():
+        k = key(cid)
+        if k is None:
+            continue
+        if k not in latest or (loaded, created) > (latest[k][4], latest[k][5]):
+            seg = clean(segment) or "unknown"
+            latest[k] = (clean(cid), seg, plan, stage, loaded, created)
+    return latest
+
+
+def scores(db_path: str, as_of: dt.date | None = None, window_days: int = 30,
+           weights_csv: Path = WEIGHTS_CSV) -> dict[str, Score]:
+    con = duckdb.connect(db_path, read_only=True)
+    try:
+        deliveries = read_deliveries(con)
+        customers = latest_customers(con)
+    finally:
+        con.close()
+    scored = [d for d in first_copies(deliveries) if d.defect is None]
+    if as_of is None:
+        as_of = max((d.occurred_at.date() for d in scored), default=dt.date.today())
+    start = as_of - dt.timedelta(days=window_days - 1)
+    versions = read_weights(weights_csv)
+    in_force = max((v for v in versions.items() if v[1][0] <= as_of), key=lambda v: v[1][0])
+    version, (_eff, weights) = in_force
+
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for d in scored:
+        if start <= d.occurred_at.date() <= as_of:
+            counts[d.customer_key][d.event_type] += 1
+
+    result = {}
+    for k, (cid, segment, *_rest) in customers.items():
+        n = counts.get(k, {})
+        total = sum((weights.get(t, Decimal(0)) * c for t, c in n.items()), Decimal(0))
+        result[cid] = Score(cid, segment, total, sum(n.values()), version, start, as_of)
+    return result
