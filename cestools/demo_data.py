@@ -118,6 +118,8 @@ def build_customers(opts: Options) -> list[tuple]:
                     "Mid-Market": "professional", "Enterprise": "enterprise"}[seg_name]
         if archetype == "outgrowing_plan":
             plan = "starter"
+        elif archetype == "power_user" and plan == "starter":
+            plan = "professional"  # heavy use on the lowest plan is what outgrowing_plan means
         # day index (0 = history start) when activity stops (churned) or fades (declining/dormant)
         stop_day = {
             "churned": rng.randint(30, 120),
