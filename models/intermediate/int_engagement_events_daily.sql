@@ -46,8 +46,17 @@ batch_keys as (
 {% if is_incremental() %}
 earlier_copies as (
 
-    -- copies of this batch's keys that were loaded before the reprocessed days
-    select events.*
+    -- copies of this batch's keys that were loaded before the reprocessed days. Only the
+    -- columns the duplicate check compares are read: this scan covers all of history, and
+    -- an earlier copy was already counted, so its defect does not matter here.
+    select
+        events.event_source,
+        events.event_id,
+        events.customer_key,
+        events.event_type,
+        events.occurred_at,
+        events.loaded_at,
+        cast(null as {{ dbt.type_string() }}) as defect
 
     from events
     inner join batch_keys
