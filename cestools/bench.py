@@ -35,6 +35,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 REPEAT_BELOW_S = 60.0
+MEMORY_LIMIT = os.environ.get("CES_DUCKDB_MEMORY_LIMIT", "3.5GB")
 TARGETS = {
     "full_models": "≤ 1.5× floor",
     "full_build": "≤ 2.5× floor",
@@ -87,7 +88,7 @@ def dbt_cmd(work: Path, *args: str) -> list[str]:
 
 def env_for(db: Path) -> dict:
     return {**os.environ, "CES_DUCKDB_PATH": str(db), "DBT_PROFILES_DIR": str(ROOT / "profiles"),
-            "CES_DUCKDB_TEMP_DIR": str(db.parent / "tmp"), "CES_DUCKDB_MEMORY_LIMIT": "4GB"}
+            "CES_DUCKDB_TEMP_DIR": str(db.parent / "tmp"), "CES_DUCKDB_MEMORY_LIMIT": MEMORY_LIMIT}
 
 
 def repeated(size: int, name: str, rows: int, once, setup=None) -> Measure:
@@ -201,7 +202,7 @@ def write_results(results: list[Measure], path: Path, pandas_max: int) -> None:
         "",
         f"Written by `make bench` on {dt.datetime.now():%Y-%m-%d %H:%M}, "
         f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, DuckDB "
-        f"{duckdb.__version__}, memory_limit 4GB. Wall time is the median of the runs shown "
+        f"{duckdb.__version__}, DuckDB memory_limit {MEMORY_LIMIT} (dbt and the floor alike). Wall time is the median of the runs shown "
         f"(runs under {REPEAT_BELOW_S:.0f} s are repeated 3 times); peak memory is the largest "
         "RSS of the whole process tree (dbt and its threads, or the Python process). Events/s "
         "is raw rows processed per second (for the incremental run: the new rows). "

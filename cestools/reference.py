@@ -11,6 +11,7 @@ each in its own process.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -91,7 +92,9 @@ def floor_sql(window_days: int = 30, future_tolerance_hours: int = 24,
     """
 
 
-def run_floor(db: str, out: str, memory_limit: str = "4GB", threads: int = 2) -> None:
+def run_floor(db: str, out: str, threads: int = 2) -> None:
+    # the same memory limit as the dbt profile, so the floor and dbt spill alike
+    memory_limit = os.environ.get("CES_DUCKDB_MEMORY_LIMIT", "3.5GB")
     con = duckdb.connect(db, read_only=True)
     con.execute(f"set memory_limit='{memory_limit}'; set threads={threads}; "
                 f"set preserve_insertion_order=false; set temp_directory='{Path(db).parent}/tmp'")

@@ -13,17 +13,14 @@
     lateness cut-off on occurred_at. -#}
 {{ config(**ces_incremental_config('loaded_date')) }}
 
+{#- int_engagement_events_unioned is referenced directly in `batch` and `earlier_copies`, not
+    through one shared CTE: engines materialise a CTE used twice (DuckDB does), which would
+    compute every historical row before the load-date filter could skip any. -#}
 with
-
-events as (
-
-    select * from {{ ref('int_engagement_events_unioned') }}
-
-),
 
 batch as (
 
-    select * from events
+    select * from {{ ref('int_engagement_events_unioned') }}
     {% if is_incremental() %}
         where loaded_at >= {{ ces_reprocess_from() }}
     {% endif %}
@@ -50,20 +47,20 @@ earlier_copies as (
     -- columns the duplicate check compares are read: this scan covers all of history, and
     -- an earlier copy was already counted, so its defect does not matter here.
     select
-        events.event_source,
-        events.event_id,
-        events.customer_key,
-        events.event_type,
-        events.occurred_at,
-        events.loaded_at,
+        history.event_source,
+        history.event_id,
+        history.customer_key,
+        history.event_type,
+        history.occurred_at,
+        history.loaded_at,
         cast(null as {{ dbt.type_string() }}) as defect
 
-    from events
+    from {{ ref('int_engagement_events_unioned') }} as history
     inner join batch_keys
         on
-            events.event_source = batch_keys.event_source
-            and events.event_id = batch_keys.event_id
-    where events.loaded_at < {{ ces_reprocess_from() }}
+            history.event_source = batch_keys.event_source
+            and history.event_id = batch_keys.event_id
+    where history.loaded_at < {{ ces_reprocess_from() }}
 
 ),
 {% endif %}
