@@ -21,6 +21,7 @@ help:
 	@echo "make build                  set up .venv, load demo data if the warehouse is empty, dbt build, print a summary"
 	@echo "make test                   set up, lint (sqlfluff + ruff), dbt build on fresh demo data, pytest"
 	@echo "make demo-data EVENTS=<n>   regenerate the demo raw data at that size (DEFECTS=1 injects bad input)"
+	@echo "make weights-impact         report what a weight change does (BASE=v1 COMPARE=v2 to choose versions)"
 	@echo "make bench                  benchmark full/incremental builds against the hand-written floor (writes bench/results.md)"
 
 $(VENV)/.installed: requirements.txt
@@ -58,6 +59,13 @@ pytest: setup
 	$(BIN)/pytest
 
 test: setup lint test-dbt pytest
+
+# BASE= and COMPARE= choose the two weights versions (default: previous vs in force)
+weights-impact: setup
+	$(BIN)/python -m cestools.demo_data --if-empty --events $(EVENTS) --customers $(CUSTOMERS) --seed $(SEED)
+	$(BIN)/dbt build --select +fct_weights_change_impact_segment --indirect-selection cautious --quiet \
+		--vars '{ces_impact_base_version: $(if $(BASE),"$(BASE)",null), ces_impact_compare_version: $(if $(COMPARE),"$(COMPARE)",null)}'
+	$(BIN)/python -m cestools.weights_impact
 
 bench: setup
 	$(BIN)/python -m cestools.bench $(BENCH_ARGS)

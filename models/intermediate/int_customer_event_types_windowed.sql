@@ -1,6 +1,7 @@
-{#- n_{c,t} and w_t · n_{c,t}: scored events per customer and event type inside the window,
-    with the weight of the version in force. An unweighted type gets weight null and
-    contribution 0. -#}
+{#- n_{c,t} and w_t · n_{c,t} per customer key and event type, for the scoring window and for
+    the window of the same length just before it, both weighted with the version in force at
+    the as-of date (so a change between them reflects behaviour, not weights). An unweighted
+    type gets weight null and contribution 0. -#}
 with
 
 daily_events as (
@@ -21,16 +22,31 @@ weights as (
 
 ),
 
-in_window as (
+in_windows as (
 
     select
         daily_events.customer_key,
         daily_events.event_type,
-        sum(daily_events.event_count) as event_count
+        sum(
+            case
+                when daily_events.event_date >= scoring_window.window_start
+                    then daily_events.event_count
+                else 0
+            end
+        ) as event_count,
+        sum(
+            case
+                when daily_events.event_date <= scoring_window.previous_window_end
+                    then daily_events.event_count
+                else 0
+            end
+        ) as previous_event_count
 
     from daily_events
     inner join scoring_window
-        on daily_events.event_date between scoring_window.window_start and scoring_window.window_end
+        on
+            daily_events.event_date >= scoring_window.previous_window_start
+            and daily_events.event_date <= scoring_window.window_end
     where daily_events.record_status = 'scored'
     group by daily_events.customer_key, daily_events.event_type
 
@@ -39,19 +55,21 @@ in_window as (
 weighted as (
 
     select
-        in_window.customer_key,
-        in_window.event_type,
-        in_window.event_count,
+        in_windows.customer_key,
+        in_windows.event_type,
+        in_windows.event_count,
+        in_windows.previous_event_count,
         scoring_window.weights_version,
         weights.weight,
-        coalesce(weights.weight, 0) * in_window.event_count as contribution
+        coalesce(weights.weight, 0) * in_windows.event_count as contribution,
+        coalesce(weights.weight, 0) * in_windows.previous_event_count as previous_contribution
 
-    from in_window
+    from in_windows
     cross join scoring_window
     left join weights
         on
             scoring_window.weights_version = weights.weights_version
-            and in_window.event_type = weights.event_type
+            and in_windows.event_type = weights.event_type
 
 )
 

@@ -59,6 +59,10 @@ scoring_window as (
         cast({{ dbt.dateadd('day', 1 - var('ces_window_days') | int, 'as_of_date') }} as date)
             as window_start,
         as_of_date as window_end,
+        cast({{ dbt.dateadd('day', 1 - 2 * var('ces_window_days') | int, 'as_of_date') }} as date)
+            as previous_window_start,
+        cast({{ dbt.dateadd('day', -1 * var('ces_window_days') | int, 'as_of_date') }} as date)
+            as previous_window_end,
         weights_version,
         effective_from as weights_effective_from
 

@@ -25,6 +25,21 @@ per_segment as (
         cast(
             percentile_cont(0.9) within group (order by engagement_score) as decimal(18, 4)
         ) as p90_engagement_score,
+        cast(
+            avg(case when engagement_tier = 'champion' then 1.0 else 0.0 end) as decimal(6, 4)
+        ) as share_champion,
+        cast(
+            avg(case when engagement_tier = 'engaged' then 1.0 else 0.0 end) as decimal(6, 4)
+        ) as share_engaged,
+        cast(
+            avg(case when engagement_tier = 'passive' then 1.0 else 0.0 end) as decimal(6, 4)
+        ) as share_passive,
+        cast(
+            avg(case when engagement_tier = 'at_risk' then 1.0 else 0.0 end) as decimal(6, 4)
+        ) as share_at_risk,
+        cast(
+            avg(case when engagement_tier = 'dormant' then 1.0 else 0.0 end) as decimal(6, 4)
+        ) as share_dormant,
         max(weights_version) as weights_version,
         max(window_start) as window_start,
         max(window_end) as window_end

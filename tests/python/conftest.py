@@ -60,8 +60,8 @@ def create_raw(db_path: Path) -> duckdb.DuckDBPyConnection:
 
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory) -> Path:
-    """A small demo warehouse (about 60k events), built once for the session."""
+    """The default-size demo warehouse (400k events, 2,000 customers, seed 7), built once."""
     db = tmp_path_factory.mktemp("demo") / "ces.duckdb"
-    generate(db, "--events", "60000", "--customers", "400", "--seed", "7")
+    generate(db, "--seed", "7")
     dbt(db, "build")
     return db

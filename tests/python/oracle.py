@@ -40,6 +40,7 @@ class Score:
     weights_version: str
     window_start: dt.date
     window_end: dt.date
+    previous_engagement_score: Decimal = Decimal(0)
 
 
 def snake(name: str | None) -> str | None:
@@ -137,30 +138,91 @@ def latest_customers(con: duckdb.DuckDBPyConnection, raw: str = "raw") -> dict[s
     return latest
 
 
-def scores(db_path: str, as_of: dt.date | None = None, window_days: int = 30,
-           weights_csv: Path = WEIGHTS_CSV) -> dict[str, Score]:
+def version_at(versions: dict, day: dt.date) -> str | None:
+    """The version with the latest effective_from on or before day."""
+    eligible = [(eff, v) for v, (eff, _w) in versions.items() if eff <= day]
+    return max(eligible)[1] if eligible else None
+
+
+def load(db_path: str) -> tuple[list[Delivery], dict[str, tuple]]:
     con = duckdb.connect(db_path, read_only=True)
     try:
-        deliveries = read_deliveries(con)
-        customers = latest_customers(con)
+        return read_deliveries(con), latest_customers(con)
     finally:
         con.close()
-    scored = [d for d in first_copies(deliveries) if d.defect is None]
-    if as_of is None:
-        as_of = max((d.occurred_at.date() for d in scored), default=dt.date.today())
+
+
+def scored_events(deliveries: list[Delivery]) -> list[Delivery]:
+    return [d for d in first_copies(deliveries) if d.defect is None]
+
+
+def default_as_of(scored: list[Delivery]) -> dt.date:
+    return max((d.occurred_at.date() for d in scored), default=dt.date.today())
+
+
+def scores(db_path: str, as_of: dt.date | None = None, window_days: int = 30,
+           weights_csv: Path = WEIGHTS_CSV) -> dict[str, Score]:
+    deliveries, customers = load(db_path)
+    scored = scored_events(deliveries)
+    as_of = as_of or default_as_of(scored)
     start = as_of - dt.timedelta(days=window_days - 1)
+    prev_start = start - dt.timedelta(days=window_days)
     versions = read_weights(weights_csv)
-    in_force = max((v for v in versions.items() if v[1][0] <= as_of), key=lambda v: v[1][0])
-    version, (_eff, weights) = in_force
+    version = version_at(versions, as_of)
+    weights = versions[version][1]
 
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    previous: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for d in scored:
-        if start <= d.occurred_at.date() <= as_of:
+        day = d.occurred_at.date()
+        if start <= day <= as_of:
             counts[d.customer_key][d.event_type] += 1
+        elif prev_start <= day < start:
+            previous[d.customer_key][d.event_type] += 1
+
+    def points(n: dict[str, int]) -> Decimal:
+        return sum((weights.get(t, Decimal(0)) * c for t, c in n.items()), Decimal(0))
 
     result = {}
     for k, (cid, segment, *_rest) in customers.items():
         n = counts.get(k, {})
-        total = sum((weights.get(t, Decimal(0)) * c for t, c in n.items()), Decimal(0))
-        result[cid] = Score(cid, segment, total, sum(n.values()), version, start, as_of)
+        result[cid] = Score(cid, segment, points(n), sum(n.values()), version, start, as_of,
+                            points(previous.get(k, {})))
+    return result
+
+
+def monthly_scores(db_path: str, weights_csv: Path = WEIGHTS_CSV
+                   ) -> dict[tuple[str, dt.date], tuple[str, Decimal, Decimal]]:
+    """(customer_id, month_start) -> (month's version, score, score with the latest version)."""
+    deliveries, customers = load(db_path)
+    scored = scored_events(deliveries)
+    as_of = default_as_of(scored)
+    versions = read_weights(weights_csv)
+    latest = versions[version_at(versions, as_of)][1]
+    counts: dict[tuple[str, dt.date], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for d in scored:
+        day = d.occurred_at.date()
+        if day <= as_of:
+            counts[(d.customer_key, day.replace(day=1))][d.event_type] += 1
+    first_month = min(d.occurred_at.date() for d in scored if d.occurred_at.date() <= as_of
+                      ).replace(day=1)
+    months = []
+    m = first_month
+    while m <= as_of.replace(day=1):
+        months.append(m)
+        m = (m + dt.timedelta(days=32)).replace(day=1)
+    result = {}
+    for k, (cid, _seg, _plan, _stage, _loaded, created) in customers.items():
+        for m in months:
+            month_end = (m + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+            if month_end < created.date():
+                continue
+            version = version_at(versions, month_end)
+            n = counts.get((k, m), {})
+            w = versions[version][1] if version else {}
+            result[(cid, m)] = (
+                version,
+                sum((w.get(t, Decimal(0)) * c for t, c in n.items()), Decimal(0)),
+                sum((latest.get(t, Decimal(0)) * c for t, c in n.items()), Decimal(0)),
+            )
     return result

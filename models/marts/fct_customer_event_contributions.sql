@@ -1,0 +1,61 @@
+with
+
+customers as (
+
+    select * from {{ ref('int_customers_deduplicated') }}
+
+),
+
+event_types as (
+
+    select * from {{ ref('int_customer_event_types_windowed') }}
+
+),
+
+scoring_window as (
+
+    select * from {{ ref('int_scoring_window') }}
+
+),
+
+totals as (
+
+    select
+        customer_key,
+        sum(contribution) as engagement_score
+
+    from event_types
+    group by customer_key
+
+),
+
+final as (
+
+    select
+        customers.customer_id,
+        customers.segment,
+        event_types.event_type,
+        cast(event_types.event_count as bigint) as event_count,
+        cast(event_types.weight as decimal(12, 4)) as weight,
+        cast(event_types.contribution as decimal(18, 4)) as contribution,
+        cast(
+            case
+                when totals.engagement_score <> 0
+                    then event_types.contribution / totals.engagement_score
+            end as decimal(18, 6)
+        ) as share_of_score,
+        scoring_window.weights_version,
+        scoring_window.window_start,
+        scoring_window.window_end
+
+    from event_types
+    inner join customers
+        on event_types.customer_key = customers.customer_key
+    inner join totals
+        on event_types.customer_key = totals.customer_key
+    cross join scoring_window
+    where event_types.event_count > 0
+
+)
+
+select * from final

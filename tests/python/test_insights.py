@@ -1,0 +1,89 @@
+"""Insights on the demo data: the flags recover the planted archetypes, and the trend and
+history columns equal the oracle."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from conftest import query
+from oracle import monthly_scores, scores
+
+# flag column -> archetypes it must recover (all planted churn archetypes are paying customers)
+PLANTED = {
+    "is_churn_risk": {"declining", "dormant"},
+    "is_trial_conversion_candidate": {"trial_converting"},
+    "is_upsell_candidate": {"outgrowing_plan"},
+    "needs_training": {"narrow_user"},
+}
+MIN_RECALL, MIN_PRECISION = 0.8, 0.7
+
+
+@pytest.mark.parametrize("flag", list(PLANTED))
+def test_flag_recovers_planted_archetype(demo_db, flag, capsys):
+    rows = query(demo_db, f"""
+        select a.archetype, f.{flag}
+        from marts.fct_customer_engagement as f
+        inner join demo.customer_archetypes as a using (customer_id)
+        where f.lifecycle_stage <> 'churned'""")
+    planted = {i for i, (arch, _) in enumerate(rows) if arch in PLANTED[flag]}
+    flagged = {i for i, (_, is_set) in enumerate(rows) if is_set}
+    hits = len(planted & flagged)
+    recall = hits / len(planted)
+    precision = hits / len(flagged) if flagged else 0.0
+    with capsys.disabled():
+        print(f"\n  {flag:<30} planted {len(planted):>4}  flagged {len(flagged):>4}  "
+              f"recall {recall:.2f}  precision {precision:.2f}")
+    assert len(planted) >= 20, "the demo data must plant enough customers to measure"
+    assert recall >= MIN_RECALL, f"{flag}: recall {recall:.2f}"
+    assert precision >= MIN_PRECISION, f"{flag}: precision {precision:.2f}"
+
+
+def test_flag_reasons_explain_every_flag(demo_db):
+    rows = query(demo_db, """
+        select is_trial_conversion_candidate or is_churn_risk or is_upsell_candidate
+               or needs_training, flag_reasons
+        from marts.fct_customer_engagement""")
+    assert all((reason is not None) == bool(any_flag) for any_flag, reason in rows)
+
+
+def test_previous_score_matches_oracle(demo_db):
+    expected = scores(str(demo_db))
+    got = {cid: (prev, change, pct) for cid, prev, change, pct in query(demo_db, """
+        select customer_id, previous_engagement_score, engagement_change, engagement_change_pct
+        from marts.fct_customer_engagement""")}
+    for cid, e in expected.items():
+        prev, change, pct = got[cid]
+        assert prev == e.previous_engagement_score, cid
+        assert change == e.engagement_score - e.previous_engagement_score, cid
+        if e.previous_engagement_score == 0:
+            assert pct is None, cid
+        else:
+            want = 100 * (e.engagement_score - e.previous_engagement_score) / abs(
+                e.previous_engagement_score)
+            assert abs(pct - want) <= Decimal("0.005"), cid
+
+
+def test_monthly_scores_match_oracle(demo_db):
+    expected = monthly_scores(str(demo_db))
+    got = {(cid, m): (v, s, sl) for cid, m, v, s, sl in query(demo_db, """
+        select customer_id, month_start, weights_version, engagement_score,
+               engagement_score_latest_weights
+        from marts.fct_customer_engagement_monthly""")}
+    assert set(got) == set(expected)
+    wrong = [k for k in expected if got[k] != expected[k]]
+    assert not wrong, f"{len(wrong)} customer-months differ, e.g. {[(k, got[k], expected[k]) for k in wrong[:3]]}"
+    assert {v for v, _, _ in expected.values()} == {"v1", "v2"}, "history spans a weight change"
+
+
+def test_contributions_explain_scores(demo_db):
+    rows = query(demo_db, """
+        select f.customer_id, f.engagement_score, sum(c.contribution), sum(c.share_of_score)
+        from marts.fct_customer_engagement as f
+        inner join marts.fct_customer_event_contributions as c using (customer_id)
+        group by all""")
+    assert rows
+    for cid, score, total, share in rows:
+        assert total == score, cid
+        if score != 0:
+            assert abs(share - 1) < Decimal("0.0001"), cid
