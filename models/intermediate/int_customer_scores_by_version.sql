@@ -29,7 +29,7 @@ tiers as (
 
 versions as (
 
-    select distinct weights_version from weights
+    select * from {{ ref('int_weights_versions') }}
 
 ),
 

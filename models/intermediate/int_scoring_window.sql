@@ -8,47 +8,36 @@ daily_events as (
 
 ),
 
-weights as (
+versions as (
 
-    select * from {{ ref('stg_weights__event_weights') }}
+    select * from {{ ref('int_weights_versions') }}
 
 ),
 
 as_of as (
 
-    select
-        {% if var('ces_as_of_date') -%}
-            cast('{{ var("ces_as_of_date") }}' as date)
-        {%- else -%}
-            coalesce(max(event_date), current_date)
-        {%- endif %} as as_of_date
-
-    from daily_events
-    where record_status = 'scored'
+    {% if var('ces_as_of_date') -%}
+        select cast('{{ var("ces_as_of_date") }}' as date) as as_of_date
+    {%- else -%}
+        select coalesce(max(event_date), current_date) as as_of_date
+        from daily_events
+        where record_status = 'scored'
+    {%- endif %}
 
 ),
 
-versions as (
-
-    select distinct
-        weights_version,
-        effective_from
-
-    from weights
-
-),
-
-versions_in_force as (
+version_in_force as (
 
     select
         as_of.as_of_date,
         versions.weights_version,
-        versions.effective_from,
-        row_number() over (order by versions.effective_from desc) as version_rank
+        versions.effective_from
 
     from as_of
     left join versions
-        on as_of.as_of_date >= versions.effective_from
+        on
+            as_of.as_of_date >= versions.effective_from
+            and (versions.effective_until is null or as_of.as_of_date < versions.effective_until)
 
 ),
 
@@ -66,8 +55,7 @@ scoring_window as (
         weights_version,
         effective_from as weights_effective_from
 
-    from versions_in_force
-    where version_rank = 1
+    from version_in_force
 
 )
 

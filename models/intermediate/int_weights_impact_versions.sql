@@ -9,31 +9,20 @@ scoring_window as (
 
 ),
 
-weights as (
-
-    select * from {{ ref('stg_weights__event_weights') }}
-
-),
-
 versions as (
 
-    select distinct
-        weights_version,
-        effective_from
-
-    from weights
+    select * from {{ ref('int_weights_versions') }}
 
 ),
 
-earlier as (
+previous_version as (
 
-    select
-        versions.weights_version,
-        row_number() over (order by versions.effective_from desc) as recency
+    -- the version whose range ends where the version in force begins
+    select versions.weights_version
 
     from versions
-    cross join scoring_window
-    where versions.effective_from < scoring_window.weights_effective_from
+    inner join scoring_window
+        on versions.effective_until = scoring_window.weights_effective_from
 
 ),
 
@@ -43,7 +32,7 @@ chosen as (
         {% if var('ces_impact_base_version') -%}
             '{{ var("ces_impact_base_version") }}'
         {%- else -%}
-            coalesce(earlier.weights_version, scoring_window.weights_version)
+            coalesce(previous_version.weights_version, scoring_window.weights_version)
         {%- endif %} as base_version,
         {% if var('ces_impact_compare_version') -%}
             '{{ var("ces_impact_compare_version") }}'
@@ -52,8 +41,8 @@ chosen as (
         {%- endif %} as compare_version
 
     from scoring_window
-    left join earlier
-        on earlier.recency = 1
+    left join previous_version
+        on 1 = 1
 
 )
 

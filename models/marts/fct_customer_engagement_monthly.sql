@@ -32,11 +32,7 @@ weights as (
 
 versions as (
 
-    select distinct
-        weights_version,
-        effective_from
-
-    from weights
+    select * from {{ ref('int_weights_versions') }}
 
 ),
 
@@ -46,15 +42,13 @@ month_versions as (
     select
         months.month_start,
         months.month_end,
-        versions.weights_version,
-        row_number() over (
-            partition by months.month_start
-            order by versions.effective_from desc
-        ) as version_rank
+        versions.weights_version
 
     from months
     inner join versions
-        on months.month_end >= versions.effective_from
+        on
+            months.month_end >= versions.effective_from
+            and (versions.effective_until is null or months.month_end < versions.effective_until)
 
 ),
 
@@ -92,9 +86,7 @@ monthly_points as (
     from monthly_counts
     cross join scoring_window
     left join month_versions
-        on
-            monthly_counts.month_start = month_versions.month_start
-            and month_versions.version_rank = 1
+        on monthly_counts.month_start = month_versions.month_start
     left join weights as month_weights
         on
             month_versions.weights_version = month_weights.weights_version
@@ -138,9 +130,7 @@ final as (
     from customer_months
     cross join scoring_window
     left join month_versions
-        on
-            customer_months.month_start = month_versions.month_start
-            and month_versions.version_rank = 1
+        on customer_months.month_start = month_versions.month_start
     left join monthly_points
         on
             customer_months.customer_key = monthly_points.customer_key
