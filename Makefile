@@ -7,11 +7,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export CES_DUCKDB_PATH ?= warehouse/ces.duckdb
-# demo data size (product-event rows) and whether to inject the catalogued input defects
+# demo data size (product-event rows)
 EVENTS ?= 400000
 CUSTOMERS ?= 2000
 SEED ?= 42
-DEFECTS ?=
 # where `make test` builds its own demo warehouse (never your warehouse file)
 TEST_DB := warehouse/test/ces_test.duckdb
 
@@ -20,7 +19,7 @@ TEST_DB := warehouse/test/ces_test.duckdb
 help:
 	@echo "make build                  set up .venv, load demo data if the warehouse is empty, dbt build, print a summary"
 	@echo "make test                   set up, lint (sqlfluff + ruff), dbt build on fresh demo data, pytest"
-	@echo "make demo-data EVENTS=<n>   regenerate the demo raw data at that size (DEFECTS=1 injects bad input)"
+	@echo "make demo-data EVENTS=<n>   regenerate the demo raw data at that size"
 	@echo "make weights-impact         report what a weight change does (BASE=v1 COMPARE=v2 to choose versions)"
 	@echo "make bench                  benchmark full/incremental builds against the hand-written floor (writes bench/results.md)"
 
@@ -44,7 +43,7 @@ summary: setup
 	$(BIN)/python -m cestools.summary
 
 demo-data: setup
-	$(BIN)/python -m cestools.demo_data --events $(EVENTS) --customers $(CUSTOMERS) --seed $(SEED) $(if $(DEFECTS),--defects)
+	$(BIN)/python -m cestools.demo_data --events $(EVENTS) --customers $(CUSTOMERS) --seed $(SEED)
 
 lint: setup
 	$(BIN)/sqlfluff lint models tests/singular

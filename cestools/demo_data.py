@@ -83,7 +83,6 @@ class Options:
     seed: int = 42
     end_date: dt.date = dt.date(2026, 10, 31)
     duplicate_rate: float = 0.004
-    defects: bool = False
     if_empty: bool = False
     quiet: bool = False
 
@@ -381,9 +380,6 @@ def generate(opts: Options) -> dict[str, int]:
         scale = plan_days(con, opts)
         insert_events(con, opts, scale)
         insert_tickets(con, opts)
-        if opts.defects:
-            from cestools.defects import inject_defects
-            inject_defects(con, opts)
         con.execute("drop schema demo_work cascade")
         result = counts(con)
         log(opts, "done in {:.0f} s: {}".format(
@@ -417,14 +413,12 @@ def parse_args(argv: list[str] | None = None) -> Options:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--end-date", type=dt.date.fromisoformat, default=Options.end_date,
                    help="last day of history (default %(default)s)")
-    p.add_argument("--defects", action="store_true",
-                   help="inject one of every catalogued input defect")
     p.add_argument("--if-empty", action="store_true",
                    help="do nothing when the file already holds raw.product_events rows")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
     return Options(path=a.path, events=a.events, customers=a.customers, seed=a.seed,
-                   end_date=a.end_date, defects=a.defects, if_empty=a.if_empty, quiet=a.quiet)
+                   end_date=a.end_date, if_empty=a.if_empty, quiet=a.quiet)
 
 
 def main(argv: list[str] | None = None) -> int:
