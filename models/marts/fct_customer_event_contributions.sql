@@ -18,14 +18,10 @@ scoring_window as (
 
 ),
 
-totals as (
+scores as (
 
-    select
-        customer_key,
-        sum(contribution) as engagement_score
-
-    from event_types
-    group by customer_key
+    -- the score itself comes from the one place that computes it
+    select * from {{ ref('int_customer_scores_by_version') }}
 
 ),
 
@@ -40,8 +36,8 @@ final as (
         cast(event_types.contribution as decimal(18, 4)) as contribution,
         cast(
             case
-                when totals.engagement_score <> 0
-                    then event_types.contribution / totals.engagement_score
+                when scores.engagement_score <> 0
+                    then event_types.contribution / scores.engagement_score
             end as decimal(18, 6)
         ) as share_of_score,
         scoring_window.weights_version,
@@ -51,9 +47,11 @@ final as (
     from event_types
     inner join customers
         on event_types.customer_key = customers.customer_key
-    inner join totals
-        on event_types.customer_key = totals.customer_key
     cross join scoring_window
+    inner join scores
+        on
+            event_types.customer_key = scores.customer_key
+            and scoring_window.weights_version = scores.weights_version
     where event_types.event_count > 0
 
 )
