@@ -3,8 +3,8 @@
 - floor: one hand-written DuckDB query over the raw tables, the fastest way we know.
 - pandas: what an analyst would write in a notebook.
 
-Both apply the README's scoring rules (deduplicate on source + id keeping the earliest load,
-quarantine defects, window ending at the latest scored event's date, weights version in force).
+Both apply the README's scoring rules (quarantine defective deliveries, then deduplicate the
+valid ones on source + id keeping the earliest load, window ending at the latest scored event's date, weights version in force).
 Run as `python -m cestools.reference floor|pandas DB OUT.parquet` so the benchmark can measure
 each in its own process.
 """
@@ -41,28 +41,28 @@ def floor_sql(window_days: int = 30, future_tolerance_hours: int = 24,
                coalesce(lower(trim(priority)) not in {PRIORITIES}, true)
         from raw.support_tickets
     ),
-    first_copies as (
-        select * from deliveries
-        where eid is not null
-        qualify row_number() over (partition by src, eid
-                                   order by loaded_at, occurred_at, raw_name, ck) = 1
-    ),
     valid as (
-        select ck, raw_name, cast(occurred_at as date) as d
-        from first_copies
-        where ck is not null and occurred_at is not null and nullif(trim(raw_name), '') is not null
+        select * from deliveries
+        where eid is not null and ck is not null and occurred_at is not null
+          and nullif(trim(raw_name), '') is not null
           and occurred_at <= loaded_at + interval {future_tolerance_hours} hour
           and occurred_at >= timestamp '{min_occurred_date}'
           and not bad_source
     ),
-    as_of as (select max(d) as as_of from valid),
+    first_copies as (
+        select ck, raw_name, cast(occurred_at as date) as d
+        from valid
+        qualify row_number() over (partition by src, eid
+                                   order by loaded_at, occurred_at, raw_name, ck) = 1
+    ),
+    as_of as (select max(d) as as_of from first_copies),
     version as (
         select weights_version from weights, as_of where effective_from <= as_of
         order by effective_from desc limit 1
     ),
     counts as (
         select ck, raw_name, count(*) as n
-        from valid, as_of
+        from first_copies, as_of
         where d between as_of - {window_days - 1} and as_of
         group by all
     ),
@@ -129,13 +129,13 @@ def run_pandas(db: str, out: str) -> None:
         "bad_source": ~tk["priority"].str.strip().str.lower().isin(PRIORITIES)})
     allev = pd.concat([ev, tk], ignore_index=True)
     del ev, tk
-    allev = allev[allev["eid"].notna()]
-    allev = allev.sort_values(["loaded_at", "occurred_at", "raw_name", "ck"], kind="stable")
-    allev = allev.drop_duplicates(["src", "eid"], keep="first")
-    ok = (allev["ck"].notna() & allev["occurred_at"].notna() & allev["raw_name"].notna()
+    ok = (allev["eid"].notna() & allev["ck"].notna() & allev["occurred_at"].notna()
+          & allev["raw_name"].notna() & (allev["raw_name"].str.strip() != "")
           & (allev["occurred_at"] <= allev["loaded_at"] + pd.Timedelta(hours=24))
           & (allev["occurred_at"] >= pd.Timestamp("2000-01-01")) & ~allev["bad_source"])
     allev = allev[ok]
+    allev = allev.sort_values(["loaded_at", "occurred_at", "raw_name", "ck"], kind="stable")
+    allev = allev.drop_duplicates(["src", "eid"], keep="first")
     allev["d"] = allev["occurred_at"].dt.normalize()
     as_of = allev["d"].max()
     win = allev[(allev["d"] >= as_of - pd.Timedelta(days=29)) & (allev["d"] <= as_of)]

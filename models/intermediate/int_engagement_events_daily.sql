@@ -2,15 +2,18 @@
 
     One row per (source, load day, event day, customer, event type, status, reason).
     Every raw delivery lands in exactly one row's event_count:
-      scored        the first-loaded copy of a valid event;
-      deduplicated  a later copy of an event already counted (reason: exact or conflicting);
-      quarantined   a delivery that cannot be scored (reason: the defect).
+      quarantined   a delivery with a defect (reason: the defect), judged on its own;
+      scored        the first-loaded valid copy of an event;
+      deduplicated  a later valid copy of an event already counted (reason: exact or
+                    conflicting re-delivery).
+    Quarantine comes first: a defective copy never blocks or replaces a valid one, and every
+    quarantined delivery is a row of quarantined_events.
 
     Incremental runs recompute whole load days from var('ces_lookback_days') before the newest
-    load day already processed. A key seen in an earlier load day is looked up there, so a
-    re-delivery in a later load counts once. Events are placed by the day they were *loaded*,
-    so an event that occurred long ago but is loaded now is still counted: there is no
-    lateness cut-off on occurred_at. -#}
+    load day already processed. A key seen in an earlier load day is looked up in the
+    int_engagement_events_unioned table, so a re-delivery in a later load counts once. Events
+    are placed by the day they were *loaded*, so an event that occurred long ago but is loaded
+    now is still counted: there is no lateness cut-off on occurred_at. -#}
 {{ config(**ces_incremental_config('loaded_date')) }}
 
 {#- int_engagement_events_unioned is referenced directly in `batch` and `earlier_copies`, not
@@ -20,7 +23,16 @@ with
 
 batch as (
 
-    select * from {{ ref('int_engagement_events_unioned') }}
+    select
+        event_source,
+        event_id,
+        customer_key,
+        event_type,
+        occurred_at,
+        loaded_at,
+        defect
+
+    from {{ ref('int_engagement_events_unioned') }}
     {% if is_incremental() %}
         where loaded_at >= {{ ces_reprocess_from() }}
     {% endif %}
@@ -35,7 +47,7 @@ batch_keys as (
         count(*) as deliveries
 
     from batch
-    where event_id is not null
+    where defect is null
     group by event_source, event_id
 
 ),
@@ -43,9 +55,8 @@ batch_keys as (
 {% if is_incremental() %}
 earlier_copies as (
 
-    -- copies of this batch's keys that were loaded before the reprocessed days. Only the
-    -- columns the duplicate check compares are read: this scan covers all of history, and
-    -- an earlier copy was already counted, so its defect does not matter here.
+    -- valid copies of this batch's keys that were loaded before the reprocessed days. Only
+    -- the columns the duplicate check compares are read: this scan covers all of history.
     select
         history.event_source,
         history.event_id,
@@ -60,7 +71,9 @@ earlier_copies as (
         on
             history.event_source = batch_keys.event_source
             and history.event_id = batch_keys.event_id
-    where history.loaded_at < {{ ces_reprocess_from() }}
+    where
+        history.loaded_at < {{ ces_reprocess_from() }}
+        and history.defect is null
 
 ),
 {% endif %}
@@ -87,7 +100,7 @@ flagged as (
 
     select
         batch.*,
-        repeated_keys.event_id is not null as is_repeated
+        batch.defect is null and repeated_keys.event_id is not null as is_repeated
 
     from batch
     left join repeated_keys
@@ -168,11 +181,10 @@ classified as (
         ranked.event_type,
         case
             when ranked.delivery_rank > 1 then 'deduplicated'
-            when ranked.defect is null then 'scored'
-            else 'quarantined'
+            else 'scored'
         end as record_status,
         case
-            when ranked.delivery_rank = 1 then ranked.defect
+            when ranked.delivery_rank = 1 then cast(null as {{ dbt.type_string() }})
             when
                 {{ ces_null_safe_equal('ranked.customer_key', 'first_copies.customer_key') }}
                 and {{ ces_null_safe_equal('ranked.event_type', 'first_copies.event_type') }}

@@ -1,16 +1,32 @@
 {#- Every delivery of every engagement event, from all sources, in one shape, with the
-    first defect (if any) that stops it from being scored. -#}
+    first defect (if any) that stops it from being scored.
+
+    Incremental on the load day, like int_engagement_events_daily: a run re-reads raw from
+    var('ces_lookback_days') before the newest load day it holds, so the raw scans are pruned
+    by loaded_at. Being a table, it is what the event layer probes for earlier copies of a
+    re-delivered event, instead of re-deriving all history from raw on every run.
+
+    The raw_* columns keep the values exactly as loaded, for quarantined deliveries only
+    (null otherwise, which costs next to nothing in a columnar table). -#}
+{{ config(**ces_incremental_config('loaded_date')) }}
+
 with
 
 product_events as (
 
     select * from {{ ref('stg_product__events') }}
+    {% if is_incremental() %}
+        where loaded_at >= {{ ces_reprocess_from() }}
+    {% endif %}
 
 ),
 
 support_tickets as (
 
     select * from {{ ref('stg_support__tickets') }}
+    {% if is_incremental() %}
+        where loaded_at >= {{ ces_reprocess_from() }}
+    {% endif %}
 
 ),
 
@@ -23,7 +39,11 @@ unioned as (
         event_type,
         occurred_at,
         loaded_at,
-        cast(null as {{ dbt.type_string() }}) as source_defect
+        cast(null as {{ dbt.type_string() }}) as source_defect,
+        raw_event_id,
+        raw_customer_id,
+        raw_event_name,
+        cast(null as {{ dbt.type_string() }}) as raw_priority
 
     from product_events
 
@@ -39,7 +59,11 @@ unioned as (
         case
             when priority is null or priority not in ('low', 'normal', 'high', 'urgent')
                 then 'unknown_priority'
-        end as source_defect
+        end as source_defect,
+        raw_ticket_id as raw_event_id,
+        raw_customer_id,
+        cast(null as {{ dbt.type_string() }}) as raw_event_name,
+        raw_priority
 
     from support_tickets
 
@@ -48,12 +72,7 @@ unioned as (
 checked as (
 
     select
-        event_source,
-        event_id,
-        customer_key,
-        event_type,
-        occurred_at,
-        loaded_at,
+        *,
         case
             when event_id is null then 'missing_event_id'
             when customer_key is null then 'missing_customer_id'
@@ -70,6 +89,26 @@ checked as (
 
     from unioned
 
+),
+
+final as (
+
+    select
+        event_source,
+        event_id,
+        customer_key,
+        event_type,
+        occurred_at,
+        loaded_at,
+        cast(loaded_at as date) as loaded_date,
+        defect,
+        case when defect is not null then raw_event_id end as raw_event_id,
+        case when defect is not null then raw_customer_id end as raw_customer_id,
+        case when defect is not null then raw_event_name end as raw_event_name,
+        case when defect is not null then raw_priority end as raw_priority
+
+    from checked
+
 )
 
-select * from checked
+select * from final

@@ -153,7 +153,8 @@ def load(db_path: str) -> tuple[list[Delivery], dict[str, tuple]]:
 
 
 def scored_events(deliveries: list[Delivery]) -> list[Delivery]:
-    return [d for d in first_copies(deliveries) if d.defect is None]
+    """A defective delivery is quarantined on its own; deduplication is among valid ones."""
+    return first_copies([d for d in deliveries if d.defect is None])
 
 
 def default_as_of(scored: list[Delivery]) -> dt.date:

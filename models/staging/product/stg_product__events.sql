@@ -1,5 +1,5 @@
-{#- Event names are normalised once per distinct name and joined back: the regexes then run
-    on a few dozen names instead of on every row (4.4 s -> 0.04 s at 10M rows). -#}
+{#- Event names are normalised in stg_product__event_names (one row per distinct name) and
+    joined here. -#}
 with
 
 source as (
@@ -10,20 +10,7 @@ source as (
 
 event_names as (
 
-    select distinct event_name
-
-    from source
-    where event_name is not null
-
-),
-
-normalised_names as (
-
-    select
-        event_name,
-        {{ ces_snake_case('event_name') }} as event_type
-
-    from event_names
+    select * from {{ ref('stg_product__event_names') }}
 
 ),
 
@@ -35,14 +22,16 @@ renamed as (
         nullif(trim(source.customer_id), '') as customer_id,
         lower(nullif(trim(source.customer_id), '')) as customer_key,
         nullif(trim(source.user_id), '') as user_id,
-        normalised_names.event_type,
+        event_names.event_type,
+        source.event_id as raw_event_id,
+        source.customer_id as raw_customer_id,
         source.event_name as raw_event_name,
         cast(source.occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
         cast(source.loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
 
     from source
-    left join normalised_names
-        on source.event_name = normalised_names.event_name
+    left join event_names
+        on source.event_name = event_names.raw_event_name
 
 )
 
