@@ -5,6 +5,10 @@ ground truth demo.customer_archetypes. Every random draw is a hash of (seed, row
 so the output depends only on the arguments, not on thread scheduling.
 
     python -m cestools.demo_data --events 400000 --seed 42 --path warehouse/ces.duckdb
+    python -m cestools.demo_data --defects   # plus every catalogued defect (cestools/defects.py)
+
+A fresh dataset replaces the raw tables, so it also drops whatever dbt built in the file: the
+incremental event layer describes the old data and would otherwise be extended, not rebuilt.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import time
 from dataclasses import dataclass
 
 import duckdb
+
+from cestools import defects
 
 DEFAULT_PATH = "warehouse/ces.duckdb"
 DEFAULT_EVENTS = 400_000
@@ -84,6 +90,7 @@ class Options:
     end_date: dt.date = dt.date(2026, 10, 31)
     duplicate_rate: float = 0.004
     if_empty: bool = False
+    defects: bool = False
     quiet: bool = False
 
 
@@ -375,18 +382,32 @@ def generate(opts: Options) -> dict[str, int]:
         started = time.time()
         log(opts, f"generating ~{opts.events:,} events for {opts.customers:,} customers "
                   f"(seed {opts.seed}, history ending {opts.end_date}) into {opts.path}")
+        drop_built_schemas(con)
         create_schemas(con)
         load_customers(con, opts)
         scale = plan_days(con, opts)
         insert_events(con, opts, scale)
         insert_tickets(con, opts)
         con.execute("drop schema demo_work cascade")
+        if opts.defects:
+            added = defects.inject(con, opts.seed, opts.end_date)
+            log(opts, "defects injected: " + ", ".join(f"{k} {v}" for k, v in added.items()))
         result = counts(con)
         log(opts, "done in {:.0f} s: {}".format(
             time.time() - started, ", ".join(f"{k} {v:,}" for k, v in result.items())))
         return result
     finally:
         con.close()
+
+
+def drop_built_schemas(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop every schema but raw and demo (what dbt built from the previous raw data)."""
+    for (schema,) in con.execute("""
+        select schema_name from information_schema.schemata
+        where catalog_name = current_database()
+          and schema_name not in ('raw', 'demo', 'main', 'information_schema', 'pg_catalog')
+    """).fetchall():
+        con.execute(f'drop schema "{schema}" cascade')
 
 
 def has_raw_data(con: duckdb.DuckDBPyConnection) -> bool:
@@ -415,10 +436,13 @@ def parse_args(argv: list[str] | None = None) -> Options:
                    help="last day of history (default %(default)s)")
     p.add_argument("--if-empty", action="store_true",
                    help="do nothing when the file already holds raw.product_events rows")
+    p.add_argument("--defects", action="store_true",
+                   help="inject every catalogued defect (see cestools/defects.py and the README)")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
     return Options(path=a.path, events=a.events, customers=a.customers, seed=a.seed,
-                   end_date=a.end_date, if_empty=a.if_empty, quiet=a.quiet)
+                   end_date=a.end_date, if_empty=a.if_empty, defects=a.defects,
+                   quiet=a.quiet)
 
 
 def main(argv: list[str] | None = None) -> int:

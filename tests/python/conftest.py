@@ -60,8 +60,9 @@ def create_raw(db_path: Path) -> duckdb.DuckDBPyConnection:
 
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory) -> Path:
-    """The default-size demo warehouse (400k events, 2,000 customers, seed 7), built once."""
+    """The default-size demo warehouse (400k events, 2,000 customers, seed 7) with every
+    catalogued defect injected (cestools/defects.py), built once."""
     db = tmp_path_factory.mktemp("demo") / "ces.duckdb"
-    generate(db, "--seed", "7")
+    generate(db, "--seed", "7", "--defects")
     dbt(db, "build")
     return db
