@@ -7,19 +7,27 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export CES_DUCKDB_PATH ?= warehouse/ces.duckdb
+# what BI tools read: written only by the publish step, after dbt build passed
+export CES_SERVING_PATH ?= warehouse/serving.duckdb
 # demo data size (product-event rows)
 EVENTS ?= 400000
 CUSTOMERS ?= 2000
 SEED ?= 42
+# DEFECTS=1: the demo data also gets every catalogued defect (README, "Bad input")
+DEFECTS ?=
+# VARS='{ces_window_days: 14}': dbt vars for the build (and the publish step)
+VARS ?=
+DEMO_ARGS = --events $(EVENTS) --customers $(CUSTOMERS) --seed $(SEED) $(if $(DEFECTS),--defects)
+DBT_VARS = $(if $(VARS),--vars '$(VARS)')
 # where `make test` builds its own demo warehouse (never your warehouse file)
 TEST_DB := warehouse/test/ces_test.duckdb
 
-.PHONY: help setup build demo-data dbt-build summary lint test test-dbt pytest bench weights-impact clean
+.PHONY: help setup build demo-data dbt-build publish summary lint test test-dbt pytest bench weights-impact clean
 
 help:
-	@echo "make build                  set up .venv, load demo data if the warehouse is empty, dbt build, print a summary"
+	@echo "make build                  set up .venv, load demo data if the warehouse is empty, dbt build, publish, print a summary"
 	@echo "make test                   set up, lint (sqlfluff + ruff), dbt build on fresh demo data, pytest"
-	@echo "make demo-data EVENTS=<n>   regenerate the demo raw data at that size"
+	@echo "make demo-data EVENTS=<n>   regenerate the demo raw data at that size (DEFECTS=1 injects every catalogued defect)"
 	@echo "make weights-impact         report what a weight change does (BASE=v1 COMPARE=v2 to choose versions)"
 	@echo "make bench                  benchmark full/incremental builds against the hand-written floor (writes bench/results.md)"
 
@@ -31,19 +39,24 @@ $(VENV)/.installed: requirements.txt
 
 setup: $(VENV)/.installed
 
+# write (dbt run) and audit (dbt tests) in the build file; publish only if both passed
 build: setup
-	$(BIN)/python -m cestools.demo_data --if-empty --events $(EVENTS) --customers $(CUSTOMERS) --seed $(SEED)
+	$(BIN)/python -m cestools.demo_data --if-empty $(DEMO_ARGS)
 	$(MAKE) --no-print-directory dbt-build
+	$(MAKE) --no-print-directory publish
 	$(BIN)/python -m cestools.summary
 
 dbt-build: setup
-	$(BIN)/dbt build
+	$(BIN)/dbt build $(DBT_VARS)
+
+publish: setup
+	$(BIN)/python -m cestools.publish $(if $(VARS),--vars '$(VARS)')
 
 summary: setup
 	$(BIN)/python -m cestools.summary
 
 demo-data: setup
-	$(BIN)/python -m cestools.demo_data --events $(EVENTS) --customers $(CUSTOMERS) --seed $(SEED)
+	$(BIN)/python -m cestools.demo_data $(DEMO_ARGS)
 
 lint: setup
 	$(BIN)/sqlfluff lint models tests/singular
@@ -51,7 +64,7 @@ lint: setup
 
 test-dbt: setup
 	rm -rf $(dir $(TEST_DB)) && mkdir -p $(dir $(TEST_DB))
-	$(BIN)/python -m cestools.demo_data --path $(TEST_DB) --quiet --seed $(SEED)
+	$(BIN)/python -m cestools.demo_data --path $(TEST_DB) --quiet --seed $(SEED) --defects
 	CES_DUCKDB_PATH=$(TEST_DB) $(BIN)/dbt build --target-path target/test
 
 pytest: setup
@@ -61,7 +74,7 @@ test: setup lint test-dbt pytest
 
 # BASE= and COMPARE= choose the two weights versions (default: previous vs in force)
 weights-impact: setup
-	$(BIN)/python -m cestools.demo_data --if-empty --events $(EVENTS) --customers $(CUSTOMERS) --seed $(SEED)
+	$(BIN)/python -m cestools.demo_data --if-empty $(DEMO_ARGS)
 	$(BIN)/dbt build --select +fct_weights_change_impact_segment --indirect-selection cautious --quiet \
 		--vars '{ces_impact_base_version: $(if $(BASE),"$(BASE)",null), ces_impact_compare_version: $(if $(COMPARE),"$(COMPARE)",null)}'
 	$(BIN)/python -m cestools.weights_impact

@@ -23,18 +23,27 @@ def main() -> int:
             from marts.fct_segment_engagement
             order by avg_engagement_score desc
         """).fetchall()
+        outcomes = con.execute("""
+            select outcome, sum(event_count) from marts.fct_event_reconciliation
+            group by outcome order by 2 desc
+        """).fetchall()
     finally:
         con.close()
     customers, start, end, version, active = window
     print(f"\nCES summary ({path})")
     print(f"  customers scored: {customers:,} ({active:,} with events in the window)")
-    print(f"  window: {start} to {end}, weights {version}\n")
+    print(f"  window: {start} to {end}, weights {version}")
+    total = sum(n for _, n in outcomes)
+    print(f"  raw event rows: {total:,} = " + " + ".join(f"{n:,} {o}" for o, n in outcomes)
+          + "  (marts.fct_event_reconciliation)\n")
     header = f"  {'segment':<12}{'customers':>10}{'avg':>10}{'median':>10}{'p90':>10}{'total':>14}"
     print(header)
     print("  " + "-" * (len(header) - 2))
     for segment, n, avg, median, p90, total in rows:
         print(f"  {segment:<12}{n:>10,}{avg:>10.1f}{median:>10.1f}{p90:>10.1f}{total:>14,.1f}")
-    print("\nBI tools: read the marts schema (marts.fct_customer_engagement, ...) in", path)
+    serving = os.environ.get("CES_SERVING_PATH", "warehouse/serving.duckdb")
+    print(f"\nBI tools: read {serving} read-only (or the Parquet files beside it in serving/);")
+    print("it is replaced only after a dbt build whose tests all passed. README: 'Connecting BI tools'.")
     return 0
 
 

@@ -45,6 +45,7 @@ measured as (
 
     select
         customers.customer_id,
+        customers.customer_name,
         customers.segment,
         customers.plan,
         customers.lifecycle_stage,
@@ -183,6 +184,7 @@ final as (
 
     select
         customer_id,
+        customer_name,
         segment,
         plan,
         lifecycle_stage,

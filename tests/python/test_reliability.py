@@ -1,0 +1,257 @@
+"""Write-audit-publish, readers during builds, idempotence, broken weights and empty input.
+
+Tests that change a seed work on a copy of the project in a temporary folder (sharing
+.venv), so the repository is never edited.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import BIN, ROOT, create_raw, dbt, generate, query
+
+PROJECT_FILES = ["dbt_project.yml", "Makefile", "requirements.txt", "pyproject.toml"]
+PROJECT_DIRS = ["models", "macros", "seeds", "tests/generic", "tests/singular", "profiles", "cestools"]
+MARTS_SQL = """select table_name from information_schema.tables
+               where table_schema = 'marts' order by table_name"""
+
+
+def copy_project(dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in PROJECT_FILES:
+        shutil.copy2(ROOT / f, dest / f)
+    for d in PROJECT_DIRS:
+        shutil.copytree(ROOT / d, dest / d, ignore=shutil.ignore_patterns("__pycache__"))
+    (dest / ".venv").symlink_to(BIN.parent.resolve())
+    return dest
+
+
+def make(project: Path, target: str, db: Path, serving: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CES_DUCKDB_PATH": str(db), "CES_SERVING_PATH": str(serving),
+           "CES_DUCKDB_TEMP_DIR": str(db.parent / "tmp"), "DBT_PROFILES_DIR": str(project / "profiles")}
+    return subprocess.run(["make", "--no-print-directory", target, *args], cwd=project, env=env,
+                          capture_output=True, text=True)
+
+
+def serving_bytes(serving: Path) -> dict[str, bytes]:
+    files = [serving, *sorted((serving.parent / "serving").glob("*.parquet"))]
+    return {f.name: f.read_bytes() for f in files}
+
+
+def edit_weights(project: Path, edit) -> None:
+    path = project / "seeds" / "ces_event_weights.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(edit(lines)) + "\n")
+
+
+@pytest.fixture(scope="module")
+def small_project(tmp_path_factory) -> tuple[Path, Path, Path]:
+    """A project copy with a small demo warehouse (with defects) built and published once."""
+    root = tmp_path_factory.mktemp("wap")
+    project = copy_project(root / "project")
+    db, serving = root / "wh" / "ces.duckdb", root / "wh" / "serving.duckdb"
+    db.parent.mkdir()
+    generate(db, "--events", "30000", "--customers", "300", "--seed", "3", "--defects")
+    proc = make(project, "build", db, serving)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "[publish] published" in proc.stdout
+    return project, db, serving
+
+
+# --- write-audit-publish ---------------------------------------------------------------------
+
+def set_field(line: str, index: int, value: str) -> str:
+    fields = line.split(",", 4)  # the description (last field) may hold commas
+    fields[index] = value
+    return ",".join(fields)
+
+
+BROKEN_SEEDS = {
+    # catalogue code: (edit of the CSV lines, the test that must fail, naming the fix)
+    "weights_duplicate_type": (lambda ls: [*ls, ls[-1]], "weights_one_row_per_version_and_event_type"),
+    "weights_bad_weight": (lambda ls: [*ls[:-1], set_field(ls[-1], 3, "lots")],
+                           "weights_weight_is_a_number"),
+    "weights_effective_from_disagrees": (lambda ls: [*ls[:-1], set_field(ls[-1], 1, "2026-09-16")],
+                                         "weights_version_rows_share_one_effective_from"),
+}
+
+
+@pytest.mark.parametrize("code", list(BROKEN_SEEDS))
+def test_broken_weights_seed_fails_build_and_keeps_serving_data(small_project, tmp_path, code):
+    project, db, serving = small_project
+    before = serving_bytes(serving)
+    broken = copy_project(tmp_path / "broken")
+    edit, failing_test = BROKEN_SEEDS[code]
+    edit_weights(broken, edit)
+    proc = make(broken, "build", db, serving)
+    assert proc.returncode != 0, "a broken weights seed must fail the build"
+    assert failing_test in proc.stdout, proc.stdout[-3000:]
+    assert "[publish]" not in proc.stdout, "nothing is published after a failed audit"
+    assert serving_bytes(serving) == before, "the last good serving files are untouched"
+    # the stored failures say what to fix
+    fix = query(db, f"select * from dbt_test__audit.{failing_test}")
+    assert fix, "the failing rows are stored for inspection"
+
+
+def test_missing_weight_fails_build(small_project, tmp_path):
+    project, db, serving = small_project
+    broken = copy_project(tmp_path / "broken")
+    edit_weights(broken, lambda ls: [*ls[:-1], set_field(ls[-1], 3, "")])
+    proc = make(broken, "dbt-build", db, serving)
+    assert proc.returncode != 0 and "weights_weight_is_set" in proc.stdout
+
+
+def test_no_version_in_force_fails_build(small_project):
+    project, db, serving = small_project
+    proc = make(project, "dbt-build", db, serving, "VARS={ces_as_of_date: 2025-06-30}")
+    assert proc.returncode != 0
+    assert "weights_version_in_force_at_as_of_date" in proc.stdout
+
+
+def test_pii_left_out_of_serving_unless_var(small_project, tmp_path):
+    project, db, serving = small_project
+    cols = {c for (c,) in query(serving, "select column_name from information_schema.columns "
+                                         "where table_name = 'fct_customer_engagement'")}
+    assert "customer_name" not in cols and "customer_id" in cols
+    assert "customer_name" in {c for (c,) in query(db, """select column_name from information_schema.columns
+        where table_schema = 'marts' and table_name = 'fct_customer_engagement'""")}
+    with_pii = tmp_path / "pii.duckdb"
+    subprocess.run([str(BIN / "python"), "-m", "cestools.publish", "--build", str(db), "--serving",
+                    str(with_pii), "--manifest", str(project / "target" / "manifest.json"),
+                    "--vars", "{ces_serve_customer_name: true}"], cwd=project, check=True,
+                   capture_output=True)
+    assert query(with_pii, "select count(customer_name) from fct_customer_engagement")[0][0] > 0
+
+
+def test_serving_matches_build_marts(small_project):
+    _, db, serving = small_project
+    marts = [t for (t,) in query(db, MARTS_SQL)]
+    served = [t for (t,) in query(serving, "select table_name from information_schema.tables order by 1")]
+    assert served == marts
+    con = duckdb.connect(str(serving), read_only=True)
+    con.execute(f"attach '{db}' as build (read_only)")
+    for t in marts:
+        cols = ", ".join(c for (c,) in con.execute(
+            f"select column_name from duckdb_columns() where database_name = 'serving' "
+            f"and table_name = '{t}'").fetchall())
+        diff = con.execute(f"""select count(*) from (
+            (select {cols} from build.marts.{t} except all select {cols} from {t})
+            union all (select {cols} from {t} except all select {cols} from build.marts.{t}))""")
+        assert diff.fetchone()[0] == 0, t
+        parquet = serving.parent / "serving" / f"{t}.parquet"
+        assert con.execute(f"select count(*) from '{parquet}'").fetchone()[0] == \
+            con.execute(f"select count(*) from {t}").fetchone()[0]
+    con.close()
+
+
+# --- readers and builds together -------------------------------------------------------------
+
+READER = textwrap.dedent("""
+    # mode hold: one connection kept open, like a BI tool; mode poll: a new connection per read
+    import os, sys, time, duckdb
+    mode, serving, stop, out = sys.argv[1:5]
+    held = duckdb.connect(serving, read_only=True) if mode == "hold" else None
+    checks = errors = 0
+    seen = set()
+    while not os.path.exists(stop):
+        try:
+            con = held or duckdb.connect(serving, read_only=True)
+            # one snapshot: the segment totals equal the customer rows they summarise
+            a = con.execute("select count(*), sum(engagement_score) from fct_customer_engagement").fetchone()
+            b = con.execute("select sum(customers), sum(total_engagement_score) "
+                            "from fct_segment_engagement").fetchone()
+            if con is not held:
+                con.close()
+            seen.add(a)
+            checks += 1
+            errors += 0 if a == b else 1
+        except Exception as exc:
+            errors += 1
+            print(repr(exc), file=sys.stderr)
+        time.sleep(0.01)
+    open(out, "w").write(f"{checks} {errors} {len(seen)}")
+""")
+
+
+def test_reader_holding_serving_file_neither_blocks_nor_sees_partial_data(small_project, tmp_path):
+    project, db, serving = small_project
+    stop = tmp_path / "stop"
+    readers = {mode: subprocess.Popen(
+        [sys.executable, "-c", READER, mode, str(serving), str(stop), str(tmp_path / f"{mode}.out")],
+        stderr=subprocess.PIPE, text=True) for mode in ("hold", "poll")}
+    try:
+        time.sleep(1.0)
+        # a different window changes the scores, so a new connection sees a new snapshot
+        for window in (14, 30):
+            proc = make(project, "build", db, serving, f"VARS={{ces_window_days: {window}}}")
+            assert proc.returncode == 0, proc.stdout[-3000:]
+            assert "[publish] published" in proc.stdout
+        time.sleep(1.0)
+    finally:
+        stop.touch()
+        stderr = {mode: r.communicate(timeout=60)[1] for mode, r in readers.items()}
+    results = {mode: tuple(map(int, (tmp_path / f"{mode}.out").read_text().split())) for mode in readers}
+    for mode, (checks, errors, _snapshots) in results.items():
+        assert errors == 0, (mode, stderr[mode])
+        assert checks > 20, mode
+    assert results["hold"][2] == 1, "an open connection keeps reading the snapshot it opened"
+    assert results["poll"][2] >= 2, "new connections see each publish"
+
+
+# --- idempotence and empty input -------------------------------------------------------------
+
+def test_two_builds_produce_identical_marts(demo_db, tmp_path):
+    db = tmp_path / "ces.duckdb"
+    shutil.copy(demo_db, db)
+    snapshot = tmp_path / "first.duckdb"
+    con = duckdb.connect(str(snapshot))
+    con.execute(f"attach '{db}' as build (read_only)")
+    marts = [t for (t,) in con.execute("""select table_name from duckdb_tables()
+        where database_name = 'build' and schema_name = 'marts' order by 1""").fetchall()]
+    for t in marts:
+        con.execute(f"create table {t} as select * from build.marts.{t}")
+    con.close()
+    dbt(db, "build")
+    con = duckdb.connect(str(db), read_only=True)
+    con.execute(f"attach '{snapshot}' as first (read_only)")
+    for t in marts:
+        diff = con.execute(f"""select count(*) from (
+            (select * from marts.{t} except all select * from first.{t})
+            union all (select * from first.{t} except all select * from marts.{t}))""").fetchone()[0]
+        assert diff == 0, f"{t} changed on an identical rebuild"
+    con.close()
+    assert len(marts) >= 9
+
+
+def test_no_support_tickets_builds_with_zeros(tmp_path):
+    db = tmp_path / "ces.duckdb"
+    generate(db, "--events", "20000", "--customers", "200", "--seed", "5")
+    con = duckdb.connect(str(db))
+    con.execute("delete from raw.support_tickets")
+    con.close()
+    dbt(db, "build")
+    assert query(db, """select count(*) from marts.fct_customer_event_contributions
+                        where event_type = 'support_ticket_opened'""")[0][0] == 0
+    assert query(db, """select coalesce(sum(event_count), 0) from marts.fct_event_reconciliation
+                        where event_source = 'support'""")[0][0] == 0
+    assert query(db, "select count(*) from marts.fct_customer_engagement")[0][0] == 200
+
+
+def test_empty_window_and_empty_raw_tables_build_with_zeros(tmp_path):
+    db = tmp_path / "ces.duckdb"
+    con = create_raw(db)
+    con.execute("insert into raw.customers values ('C1', 'One', null, 'starter', 'trial', 'US', "
+                "timestamp '2026-01-01', timestamp '2026-01-01')")
+    con.close()
+    dbt(db, "build", vars={"ces_as_of_date": "2026-10-31"})
+    assert query(db, """select segment, engagement_score, event_count, engagement_tier
+                        from marts.fct_customer_engagement""") == [("unknown", 0, 0, "dormant")]
+    assert query(db, "select count(*) from marts.fct_event_reconciliation")[0][0] == 0
