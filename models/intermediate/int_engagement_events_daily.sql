@@ -16,16 +16,19 @@
     now is still counted: there is no lateness cut-off on occurred_at. -#}
 {{ config(**ces_incremental_config('loaded_date')) }}
 
-{#- int_engagement_events_unioned is referenced directly in `batch` and `earlier_copies`, not
-    through one shared CTE: engines materialise a CTE used twice (DuckDB does), which would
-    compute every historical row before the load-date filter could skip any. -#}
-with
-
-batch as (
-
+{#- The batch (all deliveries, or on an incremental run the reprocessed load days) is read from
+    the table in each CTE that needs it, never through one shared CTE: engines materialise a
+    CTE used twice (DuckDB does), and at 100M events writing and re-reading that copy cost
+    more than the whole hand-written query. Only small CTEs (repeated keys, earlier copies,
+    ranked copies) are referenced twice. -#}
+{%- if is_incremental() %}
+    {%- set reprocess_from = ces_reprocess_from() %}
+{%- endif %}
+{%- set batch -%}
     select
         event_source,
         event_id,
+        key_hash,
         customer_key,
         event_type,
         occurred_at,
@@ -33,33 +36,38 @@ batch as (
         defect
 
     from {{ ref('int_engagement_events_unioned') }}
-    {% if is_incremental() %}
-        where loaded_at >= {{ ces_reprocess_from() }}
-    {% endif %}
+    {% if is_incremental() -%}
+        where loaded_at >= {{ reprocess_from }}
+    {%- endif %}
+{%- endset %}
 
-),
+with
 
 batch_keys as (
 
+    -- grouped on the key's 64-bit hash: a small fixed-width state instead of 100M text keys.
+    -- Keys that merely share a hash are sent down the ranking path below, which partitions by
+    -- the real (source, event_id), so a collision costs a little work and changes nothing.
     select
-        event_source,
-        event_id,
+        key_hash,
         count(*) as deliveries
 
-    from batch
+    from ({{ batch }}) as batch
     where defect is null
-    group by event_source, event_id
+    group by key_hash
 
 ),
 
 {% if is_incremental() %}
 earlier_copies as (
 
-    -- valid copies of this batch's keys that were loaded before the reprocessed days. Only
-    -- the columns the duplicate check compares are read: this scan covers all of history.
+    -- valid copies of this batch's keys (by hash) that were loaded before the reprocessed
+    -- days. Only the columns the duplicate check compares are read: this scan covers all of
+    -- history, and the join is on one integer column.
     select
         history.event_source,
         history.event_id,
+        history.key_hash,
         history.customer_key,
         history.event_type,
         history.occurred_at,
@@ -68,11 +76,9 @@ earlier_copies as (
 
     from {{ ref('int_engagement_events_unioned') }} as history
     inner join batch_keys
-        on
-            history.event_source = batch_keys.event_source
-            and history.event_id = batch_keys.event_id
+        on history.key_hash = batch_keys.key_hash
     where
-        history.loaded_at < {{ ces_reprocess_from() }}
+        history.loaded_at < {{ reprocess_from }}
         and history.defect is null
 
 ),
@@ -80,49 +86,46 @@ earlier_copies as (
 
 repeated_keys as (
 
-    select
-        event_source,
-        event_id
+    select key_hash
 
     from batch_keys
     where deliveries > 1
     {% if is_incremental() %}
         union
-        select distinct
-            event_source,
-            event_id
+        select distinct key_hash
         from earlier_copies
     {% endif %}
 
 ),
 
-flagged as (
+single_deliveries as (
 
-    select
-        batch.*,
-        batch.defect is null and repeated_keys.event_id is not null as is_repeated
+    -- quarantined deliveries, and valid ones whose key has no other valid copy
+    select batch.*
 
-    from batch
+    from ({{ batch }}) as batch
     left join repeated_keys
         on
-            batch.event_source = repeated_keys.event_source
-            and batch.event_id = repeated_keys.event_id
+            batch.key_hash = repeated_keys.key_hash
+            and batch.defect is null
+    where repeated_keys.key_hash is null
 
 ),
 
 repeated_deliveries as (
 
     select
-        *,
+        batch.*,
         true as in_batch
 
-    from flagged
-    where is_repeated
+    from ({{ batch }}) as batch
+    inner join repeated_keys
+        on batch.key_hash = repeated_keys.key_hash
+    where batch.defect is null
     {% if is_incremental() %}
         union all
         select
             *,
-            true as is_repeated,
             false as in_batch
         from earlier_copies
     {% endif %}
@@ -168,8 +171,7 @@ classified as (
         case when defect is null then 'scored' else 'quarantined' end as record_status,
         defect as status_reason
 
-    from flagged
-    where not is_repeated
+    from single_deliveries
 
     union all
 

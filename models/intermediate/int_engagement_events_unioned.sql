@@ -96,6 +96,7 @@ final as (
     select
         event_source,
         event_id,
+        {{ ces_key_hash(['event_source', 'event_id']) }} as key_hash,
         customer_key,
         event_type,
         occurred_at,
