@@ -9,6 +9,9 @@
     The raw_* columns keep the values exactly as loaded, for quarantined deliveries only
     (null otherwise, which costs next to nothing in a columnar table). -#}
 {{ config(**ces_incremental_config('loaded_date')) }}
+{%- if is_incremental() %}
+    {%- set reprocess_from = ces_reprocess_from() %}
+{%- endif %}
 
 with
 
@@ -16,7 +19,7 @@ product_events as (
 
     select * from {{ ref('stg_product__events') }}
     {% if is_incremental() %}
-        where loaded_at >= {{ ces_reprocess_from() }}
+        where loaded_at >= {{ reprocess_from }}
     {% endif %}
 
 ),
@@ -25,7 +28,7 @@ support_tickets as (
 
     select * from {{ ref('stg_support__tickets') }}
     {% if is_incremental() %}
-        where loaded_at >= {{ ces_reprocess_from() }}
+        where loaded_at >= {{ reprocess_from }}
     {% endif %}
 
 ),

@@ -44,6 +44,15 @@ def query(db_path: Path, sql: str) -> list[tuple]:
         con.close()
 
 
+def except_both_ways(con: duckdb.DuckDBPyConnection, left: str, right: str,
+                     columns: str = "*") -> tuple[int, int]:
+    """(rows of left missing from right, rows of right missing from left), duplicates counted."""
+    def missing(a: str, b: str) -> int:
+        return con.execute(f"select count(*) from (select {columns} from {a} "
+                           f"except all select {columns} from {b})").fetchone()[0]
+    return missing(left, right), missing(right, left)
+
+
 def create_raw(db_path: Path) -> duckdb.DuckDBPyConnection:
     """An empty raw contract, for hand-made datasets."""
     con = duckdb.connect(str(db_path))

@@ -8,6 +8,7 @@ be found exactly. Defects of the weights seed and empty inputs are in test_relia
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -50,13 +51,18 @@ def check_quarantine(db: Path, code: str, source: str, reason: str) -> None:
     assert reconciled(db, "quarantined", reason) >= n
 
 
-def check_attributed_like_oracle(db: Path, id_like: str) -> None:
-    """The customers touched by these rows have exactly the oracle's score and count."""
+@functools.cache
+def oracle_and_mart(db: Path) -> tuple[dict[str, tuple], dict[str, tuple]]:
+    """(oracle, mart): customer key -> (score, event count); computed once per warehouse."""
     oracle = {k.lower(): (s.engagement_score, s.event_count) for k, s in scores(str(db)).items()}
-    got = {k.lower(): v for k, v in mart_counts(db).items()}
-    touched = customers_of(db, id_like)
-    assert touched
-    for customer in touched:
+    return oracle, {k.lower(): v for k, v in mart_counts(db).items()}
+
+
+def check_attributed_like_oracle(db: Path, customers: set[str]) -> None:
+    """These customers have exactly the oracle's score and event count."""
+    assert customers
+    oracle, got = oracle_and_mart(db)
+    for customer in customers:
         assert got[customer] == oracle[customer], customer
 
 
@@ -89,10 +95,7 @@ def test_conflicting_redelivery(demo_db):
         select distinct customer_id from raw.product_events
         where event_id in (select event_id from raw.product_events where event_id like 'ev_%'
                            group by event_id having count(distinct event_name) > 1)""")}
-    assert len(conflicting) > 0
-    oracle = {k.lower(): (s.engagement_score, s.event_count) for k, s in scores(str(demo_db)).items()}
-    got = {k.lower(): v for k, v in mart_counts(demo_db).items()}
-    assert all(got[c] == oracle[c] for c in conflicting)
+    check_attributed_like_oracle(demo_db, conflicting)
 
 
 def test_id_formatting_is_repaired(demo_db):
@@ -103,7 +106,7 @@ def test_id_formatting_is_repaired(demo_db):
     # attributed to the CRM customer: none of them is unknown or quarantined
     assert reconciled(demo_db, "unknown_customer", "unknown_customer") == planted(demo_db)[
         "unknown_customer"]
-    check_attributed_like_oracle(demo_db, "dfx_id_format_%")
+    check_attributed_like_oracle(demo_db, customers_of(demo_db, "dfx_id_format_%"))
 
 
 def test_unknown_customer_is_held_back(demo_db):
@@ -121,7 +124,7 @@ def test_unmapped_event_scores_zero(demo_db):
                              from marts.fct_customer_event_contributions
                              where event_type = 'beta_feature_clicked'""")[0]
     assert rows[0] > 0 and rows[1] == n and rows[2] == 0
-    check_attributed_like_oracle(demo_db, "dfx_unmapped_%")
+    check_attributed_like_oracle(demo_db, customers_of(demo_db, "dfx_unmapped_%"))
 
 
 def test_occurred_after_loaded(demo_db):
@@ -136,7 +139,7 @@ def test_late_arrival_is_scored(demo_db):
     lateness = query(demo_db, """select min(loaded_at - occurred_at), max(loaded_at - occurred_at)
                                  from raw.product_events where event_id like 'dfx_late_%'""")[0]
     assert lateness[0].days >= 10 and lateness[1].days >= 30, "planted well beyond the lookback"
-    check_attributed_like_oracle(demo_db, "dfx_late_%")
+    check_attributed_like_oracle(demo_db, customers_of(demo_db, "dfx_late_%"))
 
 
 def test_customer_history_uses_latest_row(demo_db):

@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
-from conftest import dbt, generate
+from conftest import dbt, except_both_ways, generate
 
 COMPARED = [
     "marts.fct_customer_engagement",
@@ -79,12 +79,7 @@ def differences(incremental: Path, full: Path) -> dict[str, tuple[int, int]]:
     try:
         con.execute(f"attach '{incremental}' as inc (read_only)")
         con.execute(f"attach '{full}' as ful (read_only)")
-        out = {}
-        for table in COMPARED:
-            a = con.execute(f"select count(*) from (from inc.{table} except all from ful.{table})").fetchone()[0]
-            b = con.execute(f"select count(*) from (from ful.{table} except all from inc.{table})").fetchone()[0]
-            out[table] = (a, b)
-        return out
+        return {table: except_both_ways(con, f"inc.{table}", f"ful.{table}") for table in COMPARED}
     finally:
         con.close()
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, ROOT, create_raw, dbt, generate, query
+from conftest import BIN, ROOT, create_raw, dbt, except_both_ways, generate, query
 
 PROJECT_FILES = ["dbt_project.yml", "Makefile", "requirements.txt", "pyproject.toml"]
 PROJECT_DIRS = ["models", "macros", "seeds", "tests/generic", "tests/singular", "profiles", "cestools"]
@@ -142,10 +142,7 @@ def test_serving_matches_build_marts(small_project):
         cols = ", ".join(c for (c,) in con.execute(
             f"select column_name from duckdb_columns() where database_name = 'serving' "
             f"and table_name = '{t}'").fetchall())
-        diff = con.execute(f"""select count(*) from (
-            (select {cols} from build.marts.{t} except all select {cols} from {t})
-            union all (select {cols} from {t} except all select {cols} from build.marts.{t}))""")
-        assert diff.fetchone()[0] == 0, t
+        assert except_both_ways(con, f"build.marts.{t}", t, cols) == (0, 0), t
         parquet = serving.parent / "serving" / f"{t}.parquet"
         assert con.execute(f"select count(*) from '{parquet}'").fetchone()[0] == \
             con.execute(f"select count(*) from {t}").fetchone()[0]
@@ -223,10 +220,8 @@ def test_two_builds_produce_identical_marts(demo_db, tmp_path):
     con = duckdb.connect(str(db), read_only=True)
     con.execute(f"attach '{snapshot}' as first (read_only)")
     for t in marts:
-        diff = con.execute(f"""select count(*) from (
-            (select * from marts.{t} except all select * from first.{t})
-            union all (select * from first.{t} except all select * from marts.{t}))""").fetchone()[0]
-        assert diff == 0, f"{t} changed on an identical rebuild"
+        assert except_both_ways(con, f"marts.{t}", f"first.{t}") == (0, 0), \
+            f"{t} changed on an identical rebuild"
     con.close()
     assert len(marts) >= 9
 
