@@ -1,22 +1,31 @@
-{#- The one place that chooses how the incremental event layer replaces reprocessed load days.
-    DuckDB and PostgreSQL: delete+insert on the partition column (deletes every row of each
-    reprocessed load day, then inserts the recomputed rows).
-    Spark: insert_overwrite of the partitions (Spark has no delete+insert).
-    Returns a dict for config(**...). -#}
-{% macro ces_incremental_config(partition_column) -%}
-    {{ return(adapter.dispatch('ces_incremental_config', 'ces')(partition_column)) }}
+{#- The one place that chooses how the incremental models replace what they recompute.
+    Returns a dict for config(**...).
+
+    partition_column (the event layer, keyed on load day):
+      DuckDB and PostgreSQL: delete+insert on the column (deletes every row of each
+      reprocessed load day, then inserts the recomputed rows);
+      Spark: insert_overwrite of the partitions (Spark has no delete+insert).
+    unique_key (a small lookup table, one row per key):
+      DuckDB and PostgreSQL: delete+insert on the key;
+      Spark: a plain table rebuilt every run (merge needs Delta or Iceberg, and the table is
+      a few dozen rows). -#}
+{% macro ces_incremental_config(partition_column=none, unique_key=none) -%}
+    {{ return(adapter.dispatch('ces_incremental_config', 'ces')(partition_column, unique_key)) }}
 {%- endmacro %}
 
-{% macro default__ces_incremental_config(partition_column) -%}
+{% macro default__ces_incremental_config(partition_column, unique_key) -%}
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'delete+insert',
-        'unique_key': partition_column,
+        'unique_key': partition_column or unique_key,
         'on_schema_change': 'fail',
     }) }}
 {%- endmacro %}
 
-{% macro spark__ces_incremental_config(partition_column) -%}
+{% macro spark__ces_incremental_config(partition_column, unique_key) -%}
+    {%- if partition_column is none -%}
+        {{ return({'materialized': 'table', 'file_format': 'parquet'}) }}
+    {%- endif -%}
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'insert_overwrite',

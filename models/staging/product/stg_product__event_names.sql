@@ -1,24 +1,44 @@
-{#- Every distinct event_name the collector has sent, with its snake-case event type.
+{#- Every distinct event_name the collector has sent, with its snake-case event type and the
+    newest load that carried it.
 
-    A table of a few dozen rows, computed once per run: the regexes of ces_snake_case run on
-    these names instead of on every event (4.4 s -> 0.04 s at 10M rows), and the events view
-    joins this small table, so a filter on loaded_at still reaches the raw table's scan. -#}
-{{ config(materialized='table') }}
+    A table of a few dozen rows: the regexes of ces_snake_case run on these names instead of on
+    every event (4.4 s -> 0.04 s at 10M rows), and the events view joins this small table, so a
+    filter on loaded_at still reaches the raw table's scan.
+
+    Incremental: a run reads only the raw rows loaded since var('ces_lookback_days') before the
+    newest load it has seen (about 1 s less per run at 100M events than a distinct over all of
+    raw). Names seen in those rows are replaced (last_loaded_at moves on); a name that stops
+    arriving keeps its row. -#}
+{{ config(**ces_incremental_config(unique_key='raw_event_name')) }}
+{%- if is_incremental() and execute %}
+    {%- set seen_from = run_query(
+        "select " ~ dbt.dateadd('day', -1 * var('ces_lookback_days') | int, 'max(last_loaded_at)')
+        ~ " from " ~ this
+    ).columns[0].values()[0] %}
+{%- else %}
+    {%- set seen_from = none %}
+{%- endif %}
 
 with
 
 source as (
 
     select * from {{ source('product', 'product_events') }}
+    {% if seen_from is not none -%}
+        where loaded_at >= cast('{{ seen_from }}' as {{ dbt.type_timestamp() }})
+    {%- endif %}
 
 ),
 
 event_names as (
 
-    select distinct event_name
+    select
+        event_name,
+        max(cast(loaded_at as {{ dbt.type_timestamp() }})) as last_loaded_at
 
     from source
     where event_name is not null
+    group by event_name
 
 ),
 
@@ -26,7 +46,8 @@ normalised as (
 
     select
         event_name as raw_event_name,
-        {{ ces_snake_case('event_name') }} as event_type
+        {{ ces_snake_case('event_name') }} as event_type,
+        last_loaded_at
 
     from event_names
 
