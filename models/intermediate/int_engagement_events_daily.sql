@@ -9,8 +9,9 @@
     Quarantine comes first: a defective copy never blocks or replaces a valid one, and every
     quarantined delivery is a row of quarantined_events.
 
-    Incremental runs recompute whole load days from var('ces_lookback_days') before the newest
-    load day already processed. A key seen in an earlier load day is looked up in the
+    Incremental runs recompute whole load days from the earliest day, within
+    var('ces_lookback_days') of the newest one processed, whose delivery count in
+    int_engagement_events_unioned changed (ces_reprocess_from). A key seen in an earlier load day is looked up in the
     int_engagement_events_unioned table, so a re-delivery in a later load counts once. Events
     are placed by the day they were *loaded*, so an event that occurred long ago but is loaded
     now is still counted: there is no lateness cut-off on occurred_at. -#}
@@ -22,7 +23,9 @@
     more than the whole hand-written query. Only small CTEs (repeated keys, earlier copies,
     ranked copies) are referenced twice. -#}
 {%- if is_incremental() %}
-    {%- set reprocess_from = ces_reprocess_from() %}
+    {%- set reprocess_from = ces_reprocess_from(
+        [ref('int_engagement_events_unioned')], processed_count='sum(event_count)'
+    ) %}
 {%- endif %}
 {%- set batch -%}
     select
@@ -59,11 +62,32 @@ batch_keys as (
 ),
 
 {% if is_incremental() %}
+{#- history rows holding a valid copy of one of this batch's keys (by hash), loaded before the
+    reprocessed days -#}
+{%- set earlier_history -%}
+    from {{ ref('int_engagement_events_unioned') }} as history
+    inner join batch_keys
+        on history.key_hash = batch_keys.key_hash
+    where
+        history.loaded_at < {{ reprocess_from }}
+        and history.defect is null
+{%- endset %}
+{%- set row_id = ces_row_id() %}
+{%- if row_id %}
+earlier_rows as (
+
+    -- this scan covers all of history, so it reads fixed-width columns only; the text of the
+    -- few matching rows is fetched by row id below
+    select history.{{ row_id }} as history_row
+    {{ earlier_history }}
+
+),
+{%- endif %}
+
 earlier_copies as (
 
     -- valid copies of this batch's keys (by hash) that were loaded before the reprocessed
-    -- days. Only the columns the duplicate check compares are read: this scan covers all of
-    -- history, and the join is on one integer column.
+    -- days, with the columns the duplicate check compares.
     select
         history.event_source,
         history.event_id,
@@ -74,12 +98,13 @@ earlier_copies as (
         history.loaded_at,
         cast(null as {{ dbt.type_string() }}) as defect
 
-    from {{ ref('int_engagement_events_unioned') }} as history
-    inner join batch_keys
-        on history.key_hash = batch_keys.key_hash
-    where
-        history.loaded_at < {{ reprocess_from }}
-        and history.defect is null
+    {% if row_id -%}
+        from {{ ref('int_engagement_events_unioned') }} as history
+        inner join earlier_rows
+            on history.{{ row_id }} = earlier_rows.history_row
+    {%- else -%}
+        {{ earlier_history }}
+    {%- endif %}
 
 ),
 {% endif %}

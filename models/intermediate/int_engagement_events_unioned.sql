@@ -1,16 +1,19 @@
 {#- Every delivery of every engagement event, from all sources, in one shape, with the
     first defect (if any) that stops it from being scored.
 
-    Incremental on the load day, like int_engagement_events_daily: a run re-reads raw from
-    var('ces_lookback_days') before the newest load day it holds, so the raw scans are pruned
-    by loaded_at. Being a table, it is what the event layer probes for earlier copies of a
+    Incremental on the load day, like int_engagement_events_daily: a run re-reads raw from the
+    earliest load day whose deliveries changed (see ces_reprocess_from), so the raw scans are
+    pruned by loaded_at. Being a table, it is what the event layer probes for earlier copies of a
     re-delivered event, instead of re-deriving all history from raw on every run.
 
     The raw_* columns keep the values exactly as loaded, for quarantined deliveries only
     (null otherwise, which costs next to nothing in a columnar table). -#}
 {{ config(**ces_incremental_config('loaded_date')) }}
 {%- if is_incremental() %}
-    {%- set reprocess_from = ces_reprocess_from() %}
+    {%- set reprocess_from = ces_reprocess_from([
+        source('product', 'product_events'),
+        source('support', 'support_tickets'),
+    ]) %}
 {%- endif %}
 
 with

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+PROJECT_FILES = ["dbt_project.yml", "Makefile", "requirements.txt", "pyproject.toml"]
+PROJECT_DIRS = ["models", "macros", "seeds", "tests/generic", "tests/singular", "profiles", "cestools"]
 
 
 def dbt(db_path: Path, *args: str, vars: dict | None = None, check: bool = True,
@@ -29,6 +32,17 @@ def dbt(db_path: Path, *args: str, vars: dict | None = None, check: bool = True,
     if check and proc.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")
     return proc
+
+
+def copy_project(dest: Path) -> Path:
+    """A copy of the project (sharing .venv) that a test may edit; the repository never is."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in PROJECT_FILES:
+        shutil.copy2(ROOT / f, dest / f)
+    for d in PROJECT_DIRS:
+        shutil.copytree(ROOT / d, dest / d, ignore=shutil.ignore_patterns("__pycache__"))
+    (dest / ".venv").symlink_to(BIN.parent.resolve())
+    return dest
 
 
 def generate(db_path: Path, *extra: str) -> None:

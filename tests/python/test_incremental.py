@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
-from conftest import dbt, except_both_ways, generate
+from conftest import copy_project, dbt, except_both_ways, generate
 
 COMPARED = [
     "marts.fct_customer_engagement",
@@ -84,9 +84,8 @@ def differences(incremental: Path, full: Path) -> dict[str, tuple[int, int]]:
         con.close()
 
 
-def test_incremental_equals_full_refresh_after_every_batch(tmp_path):
-    db = tmp_path / "inc" / "ces.duckdb"
-    db.parent.mkdir()
+def stash_demo(db: Path) -> int:
+    """Generate the demo data and move every raw event into the stash; returns its row count."""
     generate(db, "--events", "40000", "--customers", "300", "--seed", "11")
     con = duckdb.connect(str(db))
     con.execute("create schema stash")
@@ -96,16 +95,27 @@ def test_incremental_equals_full_refresh_after_every_batch(tmp_path):
         con.execute(f"delete from raw.{table}")
     total_raw = con.execute("select count(*) from stash.product_events").fetchone()[0]
     con.close()
+    return total_raw
+
+
+def full_refresh_copy(db: Path, dest: Path, *project_args: str) -> Path:
+    dest.parent.mkdir()
+    shutil.copy(db, dest)
+    dbt(dest, "build", "--full-refresh", "--exclude", "test_type:unit", *project_args)
+    return dest
+
+
+def test_incremental_equals_full_refresh_after_every_batch(tmp_path):
+    db = tmp_path / "inc" / "ces.duckdb"
+    db.parent.mkdir()
+    total_raw = stash_demo(db)
 
     previous = None
     for i, cutoff in enumerate(CUTOFFS):
         last = i == len(CUTOFFS) - 1
         land_batch(db, previous, cutoff, last)
         dbt(db, "build", "--exclude", "test_type:unit")
-        full = tmp_path / f"full{i}" / "ces.duckdb"
-        full.parent.mkdir()
-        shutil.copy(db, full)
-        dbt(full, "build", "--full-refresh", "--exclude", "test_type:unit")
+        full = full_refresh_copy(db, tmp_path / f"full{i}" / "ces.duckdb")
         diff = differences(db, full)
         assert all(d == (0, 0) for d in diff.values()), f"batch {i + 1} ({cutoff}): {diff}"
         previous = cutoff
@@ -127,12 +137,61 @@ def test_incremental_equals_full_refresh_after_every_batch(tmp_path):
     assert late and late > 0, "events loaded 40 days late were scored"
 
 
+def test_one_pass_lookup_of_earlier_copies_gives_the_same_result(tmp_path):
+    """PostgreSQL and Spark have no cheap fetch by row id (ces_row_id returns none), so the event
+    layer reads earlier copies in one pass. Forced onto that path in a copy of the project,
+    incremental builds over the same batches still end equal to a full refresh."""
+    project = copy_project(tmp_path / "project")
+    macro = project / "macros" / "ces_row_id.sql"
+    macro.write_text(macro.read_text().replace("return('rowid')", "return(none)"))
+    on_copy = ("--project-dir", str(project))
+    db = tmp_path / "inc" / "ces.duckdb"
+    db.parent.mkdir()
+    stash_demo(db)
+    previous = None
+    for i, cutoff in enumerate(CUTOFFS):
+        land_batch(db, previous, cutoff, i == len(CUTOFFS) - 1)
+        dbt(db, "build", "--exclude", "test_type:unit", *on_copy)
+        previous = cutoff
+    compiled = (db.parent / "target" / "compiled" / "ces" / "models" / "intermediate"
+                / "int_engagement_events_daily.sql").read_text()
+    assert "earlier_copies" in compiled and "rowid" not in compiled, "the one-pass path ran"
+    full = full_refresh_copy(db, tmp_path / "full" / "ces.duckdb", *on_copy)
+    diff = differences(db, full)
+    assert all(d == (0, 0) for d in diff.values()), diff
+
+
 def test_rerun_without_new_data_changes_nothing(tmp_path):
-    """Reprocessing the lookback days again (no new loads) leaves every table as it was."""
+    """With no new loads, a run finds no changed load day, reprocesses nothing and leaves every
+    table as it was."""
     db = tmp_path / "ces.duckdb"
     generate(db, "--events", "20000", "--customers", "200", "--seed", "5")
     dbt(db, "build", "--exclude", "test_type:unit")
     before = tmp_path / "before.duckdb"
     shutil.copy(db, before)
-    dbt(db, "build", "--exclude", "test_type:unit", vars={"ces_lookback_days": 30})
+    out = dbt(db, "build", "--exclude", "test_type:unit").stdout
+    for model in ("int_engagement_events_unioned", "int_engagement_events_daily"):
+        assert f"{model}: no load day changed" in out, out[-3000:]
+    assert all(d == (0, 0) for d in differences(db, before).values())
+
+
+def test_a_damaged_load_day_is_found_and_recomputed(tmp_path):
+    """A load day inside the lookback whose processed rows no longer match raw (a run that died
+    half-way, a hand edit) is reprocessed from that day on, back to what a full build gives."""
+    db = tmp_path / "ces.duckdb"
+    generate(db, "--events", "20000", "--customers", "200", "--seed", "5")
+    dbt(db, "build", "--exclude", "test_type:unit")
+    before = tmp_path / "before.duckdb"
+    shutil.copy(db, before)
+    con = duckdb.connect(str(db))
+    damaged = con.execute("""
+        select max(loaded_date) - 2 from intermediate.int_engagement_events_daily""").fetchone()[0]
+    con.execute(f"""
+        delete from intermediate.int_engagement_events_daily
+        where loaded_date = date '{damaged}' and record_status = 'scored'""")
+    con.close()
+    assert differences(db, before)["intermediate.int_engagement_events_daily"] != (0, 0)
+    out = dbt(db, "build", "--exclude", "test_type:unit").stdout
+    assert f"int_engagement_events_daily: reprocessing load days {damaged}" in out, out[-3000:]
+    assert "int_engagement_events_unioned: no load day changed" in out, out[-3000:]
     assert all(d == (0, 0) for d in differences(db, before).values())

@@ -16,22 +16,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, ROOT, create_raw, dbt, except_both_ways, generate, query
+from conftest import BIN, copy_project, create_raw, dbt, except_both_ways, generate, query
 
-PROJECT_FILES = ["dbt_project.yml", "Makefile", "requirements.txt", "pyproject.toml"]
-PROJECT_DIRS = ["models", "macros", "seeds", "tests/generic", "tests/singular", "profiles", "cestools"]
 MARTS_SQL = """select table_name from information_schema.tables
                where table_schema = 'marts' order by table_name"""
-
-
-def copy_project(dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for f in PROJECT_FILES:
-        shutil.copy2(ROOT / f, dest / f)
-    for d in PROJECT_DIRS:
-        shutil.copytree(ROOT / d, dest / d, ignore=shutil.ignore_patterns("__pycache__"))
-    (dest / ".venv").symlink_to(BIN.parent.resolve())
-    return dest
 
 
 def make(project: Path, target: str, db: Path, serving: Path, *args: str) -> subprocess.CompletedProcess:

@@ -1,5 +1,8 @@
 -- Per source, the rows of fct_event_reconciliation add up to the row count of the raw table
 -- itself: no raw row is lost or counted twice on its way through the event layer.
+-- Failing after an incremental run (and not after --full-refresh) means rows landed with a
+-- loaded_at older than the lookback checks: run `dbt build --full-refresh`, and raise
+-- ces_lookback_days if your loader backfills that far.
 with
 
 raw_rows as (
