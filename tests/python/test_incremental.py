@@ -6,7 +6,8 @@ duplicate deliveries, the batches add the cases incremental event pipelines get 
     newest load land one batch late (inside the 3-day lookback);
   - re-deliveries of week-old events in the last batch, exact and with conflicting content
     (after the lookback, so only the key lookup in earlier loads catches them);
-  - events that occurred 40 days before they are loaded.
+  - events that occurred 40 days before they are loaded;
+  - a late load (older than the newest load) carrying an event name never seen before.
 After every batch, `dbt build` runs on the incremental warehouse and `dbt build --full-refresh`
 on a copy; every mart and the event layer must match row for row (EXCEPT both ways).
 """
@@ -17,7 +18,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
-from conftest import copy_project, dbt, except_both_ways, generate
+from conftest import copy_project, dbt, except_both_ways, generate, query
 
 COMPARED = [
     "marts.fct_customer_engagement",
@@ -63,6 +64,13 @@ def land_batch(db: Path, previous: str | None, cutoff: str, last: bool) -> None:
                 from raw.product_events
                 where loaded_at between {lo} - interval 8 day and {lo} - interval 7 day
                     and hash(event_id) % 15 = 1
+                union all
+                -- a late load with an event name never seen before, older than the newest load
+                select 'newname_' || event_id, customer_id, user_id, 'Report Shared', occurred_at,
+                       {lo} - interval 2 day
+                from raw.product_events
+                where loaded_at between {lo} - interval 8 day and {lo} - interval 7 day
+                    and hash(event_id) % 15 = 3
                 union all
                 -- very late events: occurred 40 days before they are loaded
                 select 'late_' || event_id, customer_id, user_id, event_name,
@@ -135,6 +143,10 @@ def test_incremental_equals_full_refresh_after_every_batch(tmp_path):
     assert counted == raw_rows, "every raw delivery is counted exactly once in the event layer"
     assert redelivered and redelivered > 0, "conflicting re-deliveries were exercised"
     assert late and late > 0, "events loaded 40 days late were scored"
+    new_name = query(db, """
+        select count(*) from intermediate.int_engagement_events_unioned
+        where event_type = 'report_shared' and defect is null""")[0][0]
+    assert new_name > 0, "a late load's new event name was normalised, not lost"
 
 
 def test_one_pass_lookup_of_earlier_copies_gives_the_same_result(tmp_path):
