@@ -19,10 +19,7 @@
 {% macro ces_reprocess_from(inputs, processed_count='count(*)') -%}
     {%- set cutoff = none -%}
     {%- if execute -%}
-        {%- set check_from = run_query(
-            "select cast(" ~ dbt.dateadd('day', -1 * var('ces_lookback_days') | int, 'max(loaded_date)')
-            ~ " as date) from " ~ this
-        ).columns[0].values()[0] -%}
+        {%- set check_from = ces_lookback_start('loaded_date') -%}
         {%- if check_from is none -%}
             {%- set cutoff = '1900-01-01' -%}
         {%- else -%}

@@ -173,20 +173,6 @@ def test_one_pass_lookup_of_earlier_copies_gives_the_same_result(tmp_path):
     assert all(d == (0, 0) for d in diff.values()), diff
 
 
-def test_rerun_without_new_data_changes_nothing(tmp_path):
-    """With no new loads, a run finds no changed load day, reprocesses nothing and leaves every
-    table as it was."""
-    db = tmp_path / "ces.duckdb"
-    generate(db, "--events", "20000", "--customers", "200", "--seed", "5")
-    dbt(db, "build", "--exclude", "test_type:unit")
-    before = tmp_path / "before.duckdb"
-    shutil.copy(db, before)
-    out = dbt(db, "build", "--exclude", "test_type:unit").stdout
-    for model in ("int_engagement_events_unioned", "int_engagement_events_daily"):
-        assert f"{model}: no load day changed" in out, out[-3000:]
-    assert all(d == (0, 0) for d in differences(db, before).values())
-
-
 def test_a_damaged_load_day_is_found_and_recomputed(tmp_path):
     """A load day inside the lookback whose processed rows no longer match raw (a run that died
     half-way, a hand edit) is reprocessed from that day on, back to what a full build gives."""

@@ -12,16 +12,7 @@
     in those rows are replaced (last_loaded_at moves on); a name that stops arriving keeps
     its row. -#}
 {{ config(**ces_incremental_config(unique_key='raw_event_name')) }}
-{%- if is_incremental() and execute %}
-    {%- set seen_from = run_query(
-        "select " ~ dbt.dateadd(
-            'day', -1 * var('ces_lookback_days') | int, 'cast(max(last_loaded_at) as date)'
-        )
-        ~ " from " ~ this
-    ).columns[0].values()[0] %}
-{%- else %}
-    {%- set seen_from = none %}
-{%- endif %}
+{%- set seen_from = ces_lookback_start('last_loaded_at') if is_incremental() else none %}
 
 with
 
