@@ -62,13 +62,15 @@
                 where coalesce(incoming_days.deliveries, 0) <> coalesce(processed_days.deliveries, 0)
             {%- endset -%}
             {%- set row = run_query(changed_days).rows[0] -%}
+            {#- only a run or build processes anything; compile and docs generate log it to the file only -#}
+            {%- set processing = flags.WHICH in ['run', 'build'] -%}
             {%- if row[0] is none -%}
                 {%- set cutoff = '9999-12-31' -%}
-                {{ log(this.identifier ~ ": no load day changed since " ~ check_from ~ "; nothing to reprocess", info=True) }}
+                {{ log(this.identifier ~ ": no load day changed since " ~ check_from ~ "; nothing to reprocess", info=processing) }}
             {%- else -%}
                 {%- set cutoff = row[0] -%}
                 {{ log(this.identifier ~ ": reprocessing load days " ~ row[0] ~ " to " ~ row[1]
-                    ~ " (checked from " ~ check_from ~ ")", info=True) }}
+                    ~ " (checked from " ~ check_from ~ ")", info=processing) }}
             {%- endif -%}
         {%- endif -%}
     {%- endif -%}

@@ -7,7 +7,7 @@
       deduplicated  a later valid copy of an event already counted (reason: exact or
                     conflicting re-delivery).
     Quarantine comes first: a defective copy never blocks or replaces a valid one, and every
-    quarantined delivery is a row of quarantined_events.
+    quarantined delivery is a row of fct_quarantined_events.
 
     Incremental runs recompute whole load days from the earliest day, within
     var('ces_lookback_days') of the newest one processed, whose delivery count in

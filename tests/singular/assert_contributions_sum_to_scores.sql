@@ -23,7 +23,8 @@ scores as (
 select
     scores.customer_id,
     scores.engagement_score,
-    contributions.total_contribution
+    contributions.total_contribution,
+    {{ ces_model_defect_fix() }} as how_to_fix
 
 from scores
 left join contributions

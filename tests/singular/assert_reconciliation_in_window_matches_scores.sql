@@ -21,7 +21,8 @@ scored as (
 
 select
     reconciled.scored_in_window,
-    scored.mart_events
+    scored.mart_events,
+    {{ ces_model_defect_fix() }} as how_to_fix
 
 from reconciled
 cross join scored

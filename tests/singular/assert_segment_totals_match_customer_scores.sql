@@ -23,7 +23,8 @@ select
     customers.segment as segment_in_customers,
     segments.segment as segment_in_segments,
     customers.total_engagement_score as sum_of_customer_scores,
-    segments.total_engagement_score as segment_total
+    segments.total_engagement_score as segment_total,
+    {{ ces_model_defect_fix() }} as how_to_fix
 
 from customers
 full outer join segments

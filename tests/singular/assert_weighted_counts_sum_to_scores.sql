@@ -29,6 +29,7 @@ scores as (
 select
     scores.customer_id,
     scores.engagement_score,
+    {{ ces_model_defect_fix() }} as how_to_fix,
     coalesce(weighted.expected_score, 0) as expected_score
 
 from scores
