@@ -15,21 +15,31 @@ CUSTOMERS ?= 2000
 SEED ?= 42
 # DEFECTS=1: the demo data also gets every catalogued defect (README, "Bad input")
 DEFECTS ?=
+# FORCE=1: make demo-data may replace raw.customers/product_events/support_tickets that it did not write
+FORCE ?=
 # VARS='{ces_window_days: 14}': dbt vars for the build (and the publish step)
 VARS ?=
-DEMO_ARGS = --events $(EVENTS) --customers $(CUSTOMERS) --seed $(SEED) $(if $(DEFECTS),--defects)
+DEMO_ARGS = --events $(EVENTS) --customers $(CUSTOMERS) --seed $(SEED) $(if $(DEFECTS),--defects) $(PY_VARS)
 DBT_VARS = $(if $(VARS),--vars '$(VARS)')
+PY_VARS = $(if $(VARS),--vars '$(VARS)')
 # where `make test` builds its own demo warehouse (never your warehouse file)
 TEST_DB := warehouse/test/ces_test.duckdb
 
 .PHONY: help setup build demo-data dbt-build publish summary lint test test-dbt pytest bench weights-impact clean
 
 help:
-	@echo "make build                  set up .venv, load demo data if the warehouse is empty, dbt build, publish, print a summary"
+	@echo "make build                  set up .venv, load demo data into a file with no raw tables, dbt build, publish, print a summary"
 	@echo "make test                   set up, lint (sqlfluff + ruff), dbt build on fresh demo data, pytest"
-	@echo "make demo-data EVENTS=<n>   regenerate the demo raw data at that size (DEFECTS=1 injects every catalogued defect)"
-	@echo "make weights-impact         report what a weight change does (BASE=v1 COMPARE=v2 to choose versions)"
+	@echo "make demo-data EVENTS=<n>   regenerate the demo raw data (CUSTOMERS=, SEED=, DEFECTS=1; FORCE=1 to replace raw tables it did not write)"
+	@echo "make weights-impact         report what a weight change does (default: version in force vs newest; BASE=v1 COMPARE=v2)"
+	@echo "make publish                copy the marts to the serving files, only after a whole dbt build of this file passed"
+	@echo "make summary                print the summary of the last build again"
+	@echo "make dbt-build              dbt build only (VARS='{name: value}' for dbt vars)"
+	@echo "make lint                   sqlfluff + ruff"
+	@echo "make pytest                 the pytest suite alone"
 	@echo "make bench                  benchmark full/incremental builds against the hand-written floor (writes bench/results.md)"
+	@echo "make setup                  create .venv with the pinned requirements"
+	@echo "make clean                  remove dbt's target/ and logs/ and the test warehouse"
 
 $(VENV)/.installed: requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (python3.11 or python3 on PATH)"; exit 1; }
@@ -47,6 +57,7 @@ build: setup
 	$(BIN)/python -m cestools.summary
 
 dbt-build: setup
+	@$(BIN)/python -m cestools.warehouse --check $(PY_VARS)
 	$(BIN)/dbt build $(DBT_VARS)
 
 publish: setup
@@ -56,7 +67,7 @@ summary: setup
 	$(BIN)/python -m cestools.summary
 
 demo-data: setup
-	$(BIN)/python -m cestools.demo_data $(DEMO_ARGS)
+	$(BIN)/python -m cestools.demo_data $(DEMO_ARGS) $(if $(FORCE),--force)
 
 lint: setup
 	$(BIN)/sqlfluff lint models tests/singular
@@ -72,12 +83,10 @@ pytest: setup
 
 test: setup lint test-dbt pytest
 
-# BASE= and COMPARE= choose the two weights versions (default: previous vs in force)
+# BASE= and COMPARE= choose the two weights versions (default: in force vs newest, README)
 weights-impact: setup
 	$(BIN)/python -m cestools.demo_data --if-empty $(DEMO_ARGS)
-	$(BIN)/dbt build --select +fct_weights_change_impact_segment --indirect-selection cautious --quiet \
-		--vars '{ces_impact_base_version: $(if $(BASE),"$(BASE)",null), ces_impact_compare_version: $(if $(COMPARE),"$(COMPARE)",null)}'
-	$(BIN)/python -m cestools.weights_impact
+	$(BIN)/python -m cestools.weights_impact $(if $(BASE),--base '$(BASE)') $(if $(COMPARE),--compare '$(COMPARE)') $(PY_VARS)
 
 bench: setup
 	$(BIN)/python -m cestools.bench $(BENCH_ARGS)

@@ -35,6 +35,8 @@ from pathlib import Path
 import duckdb
 import psutil
 
+from cestools import errors
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 REPEAT_BELOW_S = 60.0
@@ -261,4 +263,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(errors.run(main))

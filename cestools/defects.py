@@ -61,8 +61,17 @@ CATALOGUE: tuple[Defect, ...] = (
            "effective_from", "failed build", None, injected=False),
     Defect("weights_none_in_force", "weights seed: no version in force at the as-of date",
            "failed build", None, injected=False),
+    Defect("weights_type_left_out", "weights seed: a version without an event type the version "
+           "before it weighted", "failed build", None, injected=False),
+    Defect("weights_type_unweighted_in_period", "weights seed: a version without a weight for an "
+           "event type scored while it was in force", "scored", None, injected=False),
     Defect("no_support_tickets", "raw.support_tickets is empty", "scored", None, injected=False),
-    Defect("empty_window", "no events in the scoring window", "scored", None, injected=False),
+    Defect("empty_window", "an as-of date outside the scored events, or no scored event at all",
+           "failed build", None, injected=False),
+    Defect("missing_raw_table", "a raw contract table missing, or ces_raw_schema naming no schema",
+           "failed build", None, injected=False),
+    Defect("bad_setting", "a var outside what it allows (ces_window_days: 0, a date that is not "
+           "a date, ...)", "failed build", None, injected=False),
 )
 
 

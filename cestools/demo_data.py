@@ -6,9 +6,17 @@ so the output depends only on the arguments, not on thread scheduling.
 
     python -m cestools.demo_data --events 400000 --seed 42 --path warehouse/ces.duckdb
     python -m cestools.demo_data --defects   # plus every catalogued defect (cestools/defects.py)
+    python -m cestools.demo_data --if-empty  # what `make build` runs: only into a file with no raw tables
 
-A fresh dataset replaces the raw tables, so it also drops whatever dbt built in the file: the
-incremental event layer describes the old data and would otherwise be extended, not rebuilt.
+It writes only into a file that holds no table it did not write itself (the project's own dbt
+schemas aside): a team's data is never replaced. The tables it writes are listed in
+demo.generated_tables as it writes them. A file holding any other table is the user's: --if-empty
+leaves it as it is, and a plain run refuses unless --force, which replaces only the three raw
+contract tables in `raw` and never touches any other table.
+
+A fresh dataset replaces the raw tables, so it also drops the schemas dbt built in the file (as
+dbt's manifest lists them): the incremental event layer describes the old data and would
+otherwise be extended, not rebuilt.
 """
 
 from __future__ import annotations
@@ -23,7 +31,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from cestools import defects
+from cestools import defects, errors, settings, warehouse
+from cestools.errors import CesError
 
 DEFAULT_PATH = "warehouse/ces.duckdb"
 DEFAULT_EVENTS = 400_000
@@ -92,6 +101,8 @@ class Options:
     if_empty: bool = False
     defects: bool = False
     quiet: bool = False
+    force: bool = False
+    raw_schema: str = "raw"  # the var ces_raw_schema of this run: demo data lands only in `raw`
 
 
 def log(opts: Options, message: str) -> None:
@@ -166,6 +177,26 @@ def uniform(seed: int, *parts: str) -> str:
     """SQL for a deterministic uniform [0, 1) draw from the seed and row identity."""
     inner = ", ".join(parts)
     return f"(hash({seed}, {inner}) % 1000000007) / 1000000007.0"
+
+
+GENERATED_TABLES = ["raw.customers", "raw.product_events", "raw.support_tickets",
+                    "demo.customer_archetypes"]
+
+
+def mark_generated(con: duckdb.DuckDBPyConnection, opts: Options) -> None:
+    """Claim the tables before writing them (complete = false until the end), so an interrupted
+    run leaves a file the next run may still overwrite, not one that looks like a user's."""
+    con.execute("create schema if not exists demo")
+    con.execute(f"""
+        create or replace table {warehouse.DEMO_MARKER} (
+            table_schema varchar, table_name varchar, seed integer, events bigint,
+            customers integer, generated_at timestamp, complete boolean)
+    """)
+    tables = GENERATED_TABLES + (["demo.injected_defects"] if opts.defects else [])
+    for name in tables:
+        schema, table = name.split(".")
+        con.execute(f"insert into {warehouse.DEMO_MARKER} values (?, ?, ?, ?, ?, now(), false)",
+                    [schema, table, opts.seed, opts.events, opts.customers])
 
 
 def create_schemas(con: duckdb.DuckDBPyConnection) -> None:
@@ -370,19 +401,55 @@ def insert_tickets(con: duckdb.DuckDBPyConnection, opts: Options) -> None:
     """)
 
 
+def check_options(opts: Options) -> None:
+    if opts.events < 1:
+        raise CesError(f"EVENTS is {opts.events}; allowed: a whole number of at least 1, the approximate "
+                       "number of demo product-event rows (default 400000). Nothing was changed.")
+    if opts.customers < 1:
+        raise CesError(f"CUSTOMERS is {opts.customers}; allowed: a whole number of at least 1 "
+                       "(default 2000). Nothing was changed.")
+
+
 def generate(opts: Options) -> dict[str, int]:
+    check_options(opts)
     os.makedirs(os.path.dirname(os.path.abspath(opts.path)), exist_ok=True)
-    con = duckdb.connect(opts.path)
+    con = errors.connect(opts.path)
     try:
         con.execute(f"set temp_directory='{os.path.dirname(os.path.abspath(opts.path))}/tmp'")
         con.execute("set memory_limit='4GB'")
-        if opts.if_empty and has_raw_data(con):
-            log(opts, f"{opts.path} already has raw data; leaving it as it is")
-            return counts(con)
+        owned = warehouse.project_schemas()
+        contents = warehouse.inspect(con, owned)
+        if opts.if_empty:
+            if opts.raw_schema != "raw":
+                log(opts, f"ces_raw_schema is {opts.raw_schema}: building on the tables there as they are "
+                          "(demo data is written only when the raw schema is raw and the file holds no table)")
+                return {}
+            if contents.user:
+                log(opts, f"{opts.path} holds your own tables ({contents.describe_user()}): building on "
+                          "them as they are; no demo data is written")
+                return {}
+            if contents.demo_complete:
+                log(opts, f"{opts.path} already has demo data; leaving it as it is")
+                return counts(con)
+        elif contents.user and not opts.force:
+            raise CesError(
+                f"{opts.path} holds tables the demo generator did not write ({contents.describe_user()}), "
+                "so it is treated as your data and nothing was changed. To score it, run `make build` "
+                "(with VARS='{ces_raw_schema: <schema>}' if it is not in raw). To write demo data, use "
+                "another file (CES_DUCKDB_PATH=warehouse/demo.duckdb make demo-data), or pass FORCE=1 "
+                "(--force) to replace raw.customers, raw.product_events and raw.support_tickets; no other "
+                "table is ever touched.")
+        if contents.user:
+            replaced = [t for t in contents.user if t in GENERATED_TABLES]
+            log(opts, "FORCE: replacing " + (", ".join(replaced) or "no table of yours")
+                + "; every other table of yours stays as it is")
         started = time.time()
         log(opts, f"generating ~{opts.events:,} events for {opts.customers:,} customers "
                   f"(seed {opts.seed}, history ending {opts.end_date}) into {opts.path}")
-        drop_built_schemas(con)
+        dropped = warehouse.drop_project_schemas(con, owned, keep={"raw", "demo", opts.raw_schema})
+        if dropped:
+            log(opts, "dropped what dbt built from the old data: schemas " + ", ".join(dropped))
+        mark_generated(con, opts)
         create_schemas(con)
         load_customers(con, opts)
         scale = plan_days(con, opts)
@@ -392,31 +459,13 @@ def generate(opts: Options) -> dict[str, int]:
         if opts.defects:
             added = defects.inject(con, opts.seed, opts.end_date)
             log(opts, "defects injected: " + ", ".join(f"{k} {v}" for k, v in added.items()))
+        con.execute(f"update {warehouse.DEMO_MARKER} set complete = true")
         result = counts(con)
         log(opts, "done in {:.0f} s: {}".format(
             time.time() - started, ", ".join(f"{k} {v:,}" for k, v in result.items())))
         return result
     finally:
         con.close()
-
-
-def drop_built_schemas(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop every schema but raw and demo (what dbt built from the previous raw data)."""
-    for (schema,) in con.execute("""
-        select schema_name from information_schema.schemata
-        where catalog_name = current_database()
-          and schema_name not in ('raw', 'demo', 'main', 'information_schema', 'pg_catalog')
-    """).fetchall():
-        con.execute(f'drop schema "{schema}" cascade')
-
-
-def has_raw_data(con: duckdb.DuckDBPyConnection) -> bool:
-    found = con.execute("""
-        select count(*) from information_schema.tables
-        where table_schema = 'raw' and table_name = 'product_events'
-    """).fetchone()[0]
-    return bool(found) and con.execute(
-        "select count(*) > 0 from raw.product_events").fetchone()[0]
 
 
 def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -435,14 +484,20 @@ def parse_args(argv: list[str] | None = None) -> Options:
     p.add_argument("--end-date", type=dt.date.fromisoformat, default=Options.end_date,
                    help="last day of history (default %(default)s)")
     p.add_argument("--if-empty", action="store_true",
-                   help="do nothing when the file already holds raw.product_events rows")
+                   help="write demo data only into a file that holds no raw table (what make build runs)")
+    p.add_argument("--force", action="store_true",
+                   help="replace raw.customers, raw.product_events and raw.support_tickets even when they "
+                        "are not demo data (FORCE=1); no other table is touched")
+    p.add_argument("--vars", default=None,
+                   help="the dbt --vars of the build (YAML): demo data is written only for ces_raw_schema raw")
     p.add_argument("--defects", action="store_true",
                    help="inject every catalogued defect (see cestools/defects.py and the README)")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
+    raw_schema = settings.project_vars(a.vars).get("ces_raw_schema", "raw")
     return Options(path=a.path, events=a.events, customers=a.customers, seed=a.seed,
                    end_date=a.end_date, if_empty=a.if_empty, defects=a.defects,
-                   quiet=a.quiet)
+                   quiet=a.quiet, force=a.force, raw_schema=str(raw_schema))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -451,4 +506,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(errors.run(main))

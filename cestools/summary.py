@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import sys
 
-import duckdb
+from cestools import errors
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     path = os.environ.get("CES_DUCKDB_PATH", "warehouse/ces.duckdb")
-    con = duckdb.connect(path, read_only=True)
+    con = errors.connect(path, read_only=True)
     try:
         window = con.execute("""
             select count(*), min(window_start), max(window_end), max(weights_version),
@@ -48,4 +48,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(errors.run(main))

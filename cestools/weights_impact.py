@@ -1,24 +1,70 @@
-"""Print what a weight change does, for the reviewer of a weight-change pull request.
+"""What a weight change does, for the reviewer of a weight-change pull request.
 
-Reads marts.fct_weights_change_impact(_segment), which `make weights-impact` builds first
-(with BASE=/COMPARE= passed as the vars ces_impact_base_version / ces_impact_compare_version).
+    python -m cestools.weights_impact [--base v2] [--compare v3] [--vars YAML]
+
+Builds marts.fct_weights_change_impact(_segment) and what they need (`dbt build --select`),
+then prints the weights that changed (old -> new, with the new row's description) and the
+impact: the score distribution per segment, the tier moves and the customers who move most.
+By default it compares the version in force with the newest version, even one that takes
+effect after the as-of date (the one a pull request adds); when the version in force is the
+newest, the one before it with the version in force. Both score the current window.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import subprocess
 import sys
+from pathlib import Path
 
-import duckdb
+from cestools import errors, settings
+from cestools.errors import CesError
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def main() -> int:
-    path = os.environ.get("CES_DUCKDB_PATH", "warehouse/ces.duckdb")
-    con = duckdb.connect(path, read_only=True)
+def build_impact(base: str | None, compare: str | None, cli_vars: str | None) -> None:
+    values = settings.parse_cli_vars(cli_vars)
+    values["ces_impact_base_version"] = base
+    values["ces_impact_compare_version"] = compare
+    cmd = [str(Path(sys.executable).parent / "dbt"), "build", "--select", "+fct_weights_change_impact_segment",
+           "--indirect-selection", "cautious", "--quiet", "--vars", settings.vars_text(values)]
+    proc = subprocess.run(cmd, cwd=ROOT)
+    if proc.returncode != 0:
+        raise CesError("the dbt build of the impact marts failed (its output is above); no report was printed.")
+
+
+def changed_weights(con, base: str, compare: str) -> list[tuple]:
+    """(event_type, base weight, compare weight, description) of every weight that differs,
+    including a type only one of the two versions has."""
+    return con.execute("""
+        with base as (
+            select event_type, weight, description from staging.stg_weights__event_weights
+            where weights_version = ?
+        ),
+        compare as (
+            select event_type, weight, description from staging.stg_weights__event_weights
+            where weights_version = ?
+        )
+        select coalesce(compare.event_type, base.event_type), base.weight, compare.weight,
+               coalesce(compare.description, base.description)
+        from base full outer join compare on base.event_type = compare.event_type
+        where base.weight is distinct from compare.weight
+        order by 1""", [base, compare]).fetchall()
+
+
+def report(path: str) -> None:
+    con = errors.connect(path, read_only=True)
     try:
         base, compare, n = con.execute("""
             select max(base_version), max(compare_version), count(*)
             from marts.fct_weights_change_impact""").fetchone()
+        as_of, in_force = con.execute(
+            "select as_of_date, weights_version from intermediate.int_scoring_window").fetchone()
+        starts = dict(con.execute("""select weights_version, effective_from
+                                     from intermediate.int_weights_versions""").fetchall())
+        changes = changed_weights(con, base, compare)
         segments = con.execute("""
             select segment, customers, avg_base_score, avg_compare_score, median_base_score,
                    median_compare_score, customers_tier_up, customers_tier_down
@@ -27,7 +73,7 @@ def main() -> int:
             select base_tier, compare_tier, count(*)
             from marts.fct_weights_change_impact
             where base_tier <> compare_tier
-            group by all order by 3 desc""").fetchall()
+            group by all order by 3 desc, 1, 2""").fetchall()
         movers = con.execute("""
             (select customer_id, segment, base_score, compare_score, score_delta, base_tier,
                     compare_tier
@@ -40,8 +86,21 @@ def main() -> int:
     finally:
         con.close()
 
-    print(f"\nWeights change impact: {base} -> {compare} ({n:,} customers, current window)\n")
-    print("Score distribution per segment")
+    def when(version: str) -> str:
+        start = starts.get(version)
+        tag = "in force" if version == in_force else ("future" if start and start > as_of else "past")
+        return f"{version} (from {start}, {tag})"
+
+    print(f"\nWeights change impact: {when(base)} -> {when(compare)}")
+    print(f"{n:,} customers, both versions scoring the window ending {as_of}\n")
+    print(f"Weights that change ({len(changes)})")
+    if not changes:
+        print("  none: the two versions weight every event type the same")
+    for event_type, old, new, description in changes:
+        old_text = "-" if old is None else f"{float(old):g}"
+        new_text = "-" if new is None else f"{float(new):g}"
+        print(f"  {event_type:<24}{old_text:>8} -> {new_text:<8} {description or ''}")
+    print("\nScore distribution per segment")
     print(f"  {'segment':<12}{'customers':>10}{'avg ' + base:>12}{'avg ' + compare:>12}"
           f"{'median ' + base:>14}{'median ' + compare:>14}{'tier up':>9}{'tier down':>11}")
     for seg, c, ab, ac, mb, mc, up, down in segments:
@@ -54,8 +113,20 @@ def main() -> int:
     print(f"  {'customer':<10}{'segment':<12}{base:>10}{compare:>10}{'delta':>10}  tier")
     for cid, seg, b, c, d, bt, ct in movers:
         print(f"  {cid:<10}{seg:<12}{b:>10.1f}{c:>10.1f}{d:>+10.1f}  {bt} -> {ct}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--base", default=None, help="version compared from (BASE=)")
+    p.add_argument("--compare", default=None, help="version compared to (COMPARE=)")
+    p.add_argument("--vars", default=None, help="dbt vars of the build (VARS=), as YAML")
+    p.add_argument("--report-only", action="store_true", help="print the report of the marts as built")
+    a = p.parse_args(argv)
+    if not a.report_only:
+        build_impact(a.base or None, a.compare or None, a.vars)
+    report(os.environ.get("CES_DUCKDB_PATH", "warehouse/ces.duckdb"))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(errors.run(main))

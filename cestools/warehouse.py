@@ -1,0 +1,125 @@
+"""What in a warehouse file belongs to this project, and so what it may write, replace or drop.
+
+The project owns exactly:
+  - the schemas of its dbt models, seeds and stored test failures, as listed in dbt's manifest;
+  - the tables the demo generator wrote, which it lists in DEMO_MARKER as it writes them;
+  - the serving files (cestools/publish.py writes them; nothing here touches them).
+Every other table in the file is the user's and is never written, replaced or dropped.
+
+    python -m cestools.warehouse --check [--vars YAML]    # before dbt: the VARS parse, the file is not locked
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from cestools import errors, settings
+from cestools.errors import CesError
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_PATH = "warehouse/ces.duckdb"
+DEMO_SCHEMA = "demo"
+DEMO_MARKER = f"{DEMO_SCHEMA}.generated_tables"
+# the dbt project's own record of its runs (macros/ces_build_log.sql)
+BUILD_LOG = "intermediate.ces_build_log"
+SYSTEM_SCHEMAS = ("information_schema", "pg_catalog")
+
+
+def project_schemas(manifest: Path | None = None) -> set[str]:
+    """Schemas of the project's models, seeds and stored test failures, from dbt's manifest.
+
+    Without a manifest (a fresh clone), `dbt parse` writes one into a temporary folder."""
+    manifest = manifest or ROOT / "target" / "manifest.json"
+    if not manifest.exists():
+        with tempfile.TemporaryDirectory() as tmp:
+            proc = subprocess.run(
+                [str(Path(sys.executable).parent / "dbt"), "parse", "--target-path", tmp, "--quiet",
+                 "--log-path", tmp], cwd=ROOT, capture_output=True, text=True,
+                env={**os.environ, "DBT_PROFILES_DIR": str(ROOT / "profiles")})
+            if proc.returncode != 0:
+                raise CesError("dbt parse failed, so the project's own schemas are unknown and nothing "
+                               f"was dropped:\n{proc.stdout[-2000:]}{proc.stderr[-1000:]}")
+            return project_schemas(Path(tmp) / "manifest.json")
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    return {n["schema"] for n in nodes
+            if n["package_name"] == "ces" and n["resource_type"] in ("model", "seed", "test")}
+
+
+@dataclass
+class Contents:
+    """Every table and view in a warehouse file, sorted by who owns it."""
+    project: list[str] = field(default_factory=list)   # in a schema dbt builds
+    demo: list[str] = field(default_factory=list)      # written by the demo generator
+    user: list[str] = field(default_factory=list)      # everything else: never touched
+    demo_complete: bool = False                        # the generator finished writing
+
+    def describe_user(self, most: int = 6) -> str:
+        shown = ", ".join(self.user[:most])
+        return shown + (f" and {len(self.user) - most} more" if len(self.user) > most else "")
+
+
+def inspect(con: duckdb.DuckDBPyConnection, owned: set[str]) -> Contents:
+    tables = [f"{s}.{t}" for s, t in con.execute("""
+        select schema_name, table_name from duckdb_tables() where database_name = current_database()
+        union all
+        select schema_name, view_name from duckdb_views()
+        where database_name = current_database() and not internal
+        order by 1, 2""").fetchall() if s not in SYSTEM_SCHEMAS]
+    marked: set[str] = set()
+    complete = False
+    if DEMO_MARKER in tables:
+        rows = con.execute(f"select table_schema || '.' || table_name, complete from {DEMO_MARKER}").fetchall()
+        marked = {name for name, _ in rows} | {DEMO_MARKER}
+        complete = bool(rows) and all(done for _, done in rows)
+    contents = Contents(demo_complete=complete)
+    for name in tables:
+        schema = name.split(".", 1)[0]
+        if name in marked or schema == "demo_work" and marked:
+            contents.demo.append(name)
+        elif schema in owned:
+            contents.project.append(name)
+        else:
+            contents.user.append(name)
+    return contents
+
+
+def drop_project_schemas(con: duckdb.DuckDBPyConnection, owned: set[str], keep: set[str]) -> list[str]:
+    """Drop what dbt built (the manifest's schemas), so a new demo dataset starts from scratch:
+    the incremental event layer describes the old raw data. Schemas in `keep` never go."""
+    present = {s for (s,) in con.execute(
+        "select schema_name from duckdb_schemas() where database_name = current_database()").fetchall()}
+    dropped = sorted((owned & present) - keep - {"main", *SYSTEM_SCHEMAS})
+    for schema in dropped:
+        con.execute(f'drop schema "{schema}" cascade')
+    return dropped
+
+
+def check(path: str, cli_vars: str | None) -> None:
+    """Cheap checks before dbt runs, so their failures read as messages: VARS parses, and no
+    other process holds the warehouse file."""
+    settings.project_vars(cli_vars)
+    if os.path.exists(path):
+        errors.connect(path).close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--check", action="store_true", required=True)
+    p.add_argument("--path", default=os.environ.get("CES_DUCKDB_PATH", DEFAULT_PATH))
+    p.add_argument("--vars", default=None)
+    a = p.parse_args(argv)
+    check(a.path, a.vars)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(errors.run(main))
