@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-PROJECT_FILES = ["dbt_project.yml", "Makefile", "requirements.txt", "pyproject.toml"]
+PROJECT_FILES = ["dbt_project.yml", "Makefile", "requirements.txt", "pyproject.toml", "profiles.yml"]
 PROJECT_DIRS = ["models", "macros", "seeds", "tests/generic", "tests/singular", "profiles", "cestools"]
 
 
@@ -38,11 +38,25 @@ def copy_project(dest: Path) -> Path:
     """A copy of the project (sharing .venv) that a test may edit; the repository never is."""
     dest.mkdir(parents=True, exist_ok=True)
     for f in PROJECT_FILES:
-        shutil.copy2(ROOT / f, dest / f)
+        shutil.copy2(ROOT / f, dest / f, follow_symlinks=False)  # profiles.yml stays a link
     for d in PROJECT_DIRS:
         shutil.copytree(ROOT / d, dest / d, ignore=shutil.ignore_patterns("__pycache__"))
     (dest / ".venv").symlink_to(BIN.parent.resolve())
     return dest
+
+
+def make(project: Path, target: str, db: Path, serving: Path, *args: str) -> subprocess.CompletedProcess:
+    """`make <target>` in a project copy, on the warehouse file db and the serving file serving."""
+    env = {**os.environ, "CES_DUCKDB_PATH": str(db), "CES_SERVING_PATH": str(serving),
+           "CES_DUCKDB_TEMP_DIR": str(db.parent / "tmp"), "DBT_PROFILES_DIR": str(project / "profiles")}
+    return subprocess.run(["make", "--no-print-directory", target, *args], cwd=project, env=env,
+                          capture_output=True, text=True)
+
+
+def serving_bytes(serving: Path) -> dict[str, bytes]:
+    """Every serving file's bytes: the DuckDB file and the Parquet folder beside it."""
+    files = [serving, *sorted((serving.parent / "serving").glob("*.parquet"))]
+    return {f.name: f.read_bytes() for f in files if f.exists()}
 
 
 def generate(db_path: Path, *extra: str) -> None:

@@ -25,7 +25,7 @@ def planted(db: Path) -> dict[str, int]:
 
 
 def quarantined(db: Path, source: str, reason: str) -> int:
-    return query(db, f"""select count(*) from marts.quarantined_events
+    return query(db, f"""select count(*) from marts.fct_quarantined_events
                          where event_source = '{source}' and reason = '{reason}'""")[0][0]
 
 
@@ -68,7 +68,7 @@ def check_attributed_like_oracle(db: Path, customers: set[str]) -> None:
 
 def test_blank_customer_id(demo_db):
     check_quarantine(demo_db, "blank_customer_id", "product", "missing_customer_id")
-    raw = {r for (r,) in query(demo_db, """select distinct raw_customer_id from marts.quarantined_events
+    raw = {r for (r,) in query(demo_db, """select distinct raw_customer_id from marts.fct_quarantined_events
                                          where reason = 'missing_customer_id'""")}
     assert raw == {None, "   "}, "the original (blank or null) value is kept for inspection"
 
@@ -161,7 +161,7 @@ def test_ticket_missing_created_at(demo_db):
 
 def test_ticket_unknown_priority(demo_db):
     check_quarantine(demo_db, "ticket_unknown_priority", "support", "unknown_priority")
-    assert {r for (r,) in query(demo_db, """select distinct raw_priority from marts.quarantined_events
+    assert {r for (r,) in query(demo_db, """select distinct raw_priority from marts.fct_quarantined_events
                                           where reason = 'unknown_priority'""")} == {"P1", ""}
 
 

@@ -6,7 +6,6 @@ Tests that change a seed work on a copy of the project in a temporary folder (sh
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -16,22 +15,20 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, copy_project, create_raw, dbt, except_both_ways, generate, query
+from conftest import (
+    BIN,
+    copy_project,
+    create_raw,
+    dbt,
+    except_both_ways,
+    generate,
+    make,
+    query,
+    serving_bytes,
+)
 
 MARTS_SQL = """select table_name from information_schema.tables
                where table_schema = 'marts' order by table_name"""
-
-
-def make(project: Path, target: str, db: Path, serving: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CES_DUCKDB_PATH": str(db), "CES_SERVING_PATH": str(serving),
-           "CES_DUCKDB_TEMP_DIR": str(db.parent / "tmp"), "DBT_PROFILES_DIR": str(project / "profiles")}
-    return subprocess.run(["make", "--no-print-directory", target, *args], cwd=project, env=env,
-                          capture_output=True, text=True)
-
-
-def serving_bytes(serving: Path) -> dict[str, bytes]:
-    files = [serving, *sorted((serving.parent / "serving").glob("*.parquet"))]
-    return {f.name: f.read_bytes() for f in files}
 
 
 def edit_weights(project: Path, edit) -> None:
@@ -113,7 +110,7 @@ def test_pii_left_out_of_serving_unless_var(small_project, tmp_path):
         where table_schema = 'marts' and table_name = 'fct_customer_engagement'""")}
     with_pii = tmp_path / "pii.duckdb"
     subprocess.run([str(BIN / "python"), "-m", "cestools.publish", "--build", str(db), "--serving",
-                    str(with_pii), "--manifest", str(project / "target" / "manifest.json"),
+                    str(with_pii), "--target-path", str(project / "target"),
                     "--vars", "{ces_serve_customer_name: true}"], cwd=project, check=True,
                    capture_output=True)
     assert query(with_pii, "select count(customer_name) from fct_customer_engagement")[0][0] > 0
@@ -239,7 +236,10 @@ def test_empty_window_and_empty_raw_tables_build_with_zeros(tmp_path):
     con.execute("insert into raw.customers values ('C1', 'One', null, 'starter', 'trial', 'US', "
                 "timestamp '2026-01-01', timestamp '2026-01-01')")
     con.close()
-    dbt(db, "build", vars={"ces_as_of_date": "2026-10-31"})
+    # no event at all: a failed build that says so, unless an empty window is asked for
+    failed = dbt(db, "build", vars={"ces_as_of_date": "2026-10-31"}, check=False)
+    assert failed.returncode != 0 and "there is no scored event at all" in failed.stdout
+    dbt(db, "build", vars={"ces_as_of_date": "2026-10-31", "ces_allow_empty_window": True})
     assert query(db, """select segment, engagement_score, event_count, engagement_tier
                         from marts.fct_customer_engagement""") == [("unknown", 0, 0, "dormant")]
     assert query(db, "select count(*) from marts.fct_event_reconciliation")[0][0] == 0

@@ -139,8 +139,15 @@ def test_each_side_of_a_weights_version_change(handmade_db, as_of, version, c1_s
     assert_matches_oracle(handmade_db, as_of=dt.date.fromisoformat(as_of))
 
 
-def test_empty_window_scores_zero(handmade_db):
-    dbt(handmade_db, "build", vars={"ces_as_of_date": "2026-07-01"})
+def test_empty_window_fails_unless_asked_for_then_scores_zero(handmade_db):
+    # 2026-07-01 is before the first scored event (2026-09-14): every score would be 0
+    failed = dbt(handmade_db, "build", vars={"ces_as_of_date": "2026-07-01"}, check=False)
+    assert failed.returncode != 0
+    assert "the as-of date 2026-07-01 is outside the scored events (first 2026-09-14, newest 2026-10-31)" \
+        in failed.stdout
+    later = dbt(handmade_db, "build", vars={"ces_as_of_date": "2026-11-05"}, check=False)
+    assert later.returncode != 0 and "the as-of date 2026-11-05 is outside" in later.stdout
+    dbt(handmade_db, "build", vars={"ces_as_of_date": "2026-07-01", "ces_allow_empty_window": True})
     got = mart_scores(handmade_db)
     assert {cid: row[1:3] for cid, row in got.items()} == {
         "C1": (Decimal("0"), 0), "C2": (Decimal("0"), 0), "C3": (Decimal("0"), 0)}

@@ -1,0 +1,348 @@
+"""Safe on a team's own data: what the project may touch, bad settings, publish gates, messages.
+
+Every test works in a copy of the project (sharing .venv) on temporary warehouse files, and
+drives it the way a user does: through `make`, `python -m cestools...` and plain `dbt`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import BIN, ROOT, copy_project, create_raw, dbt, generate, make, query, serving_bytes
+
+USER_SCHEMA = "my_raw"
+RAW_TABLES = ("customers", "product_events", "support_tickets")
+
+
+def checksums(db: Path) -> dict[str, tuple]:
+    """(rows, sum and xor of the row hashes) of every table outside the project's schemas and
+    the demo generator's: a change to any row of any user table changes it."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = con.execute("""select schema_name, table_name from duckdb_tables()
+                                where schema_name not in ('staging', 'intermediate', 'marts', 'seeds',
+                                                          'dbt_test__audit', 'demo')
+                                order by 1, 2""").fetchall()
+        return {f"{s}.{t}": con.execute(f'select count(*), sum(hash(r)), bit_xor(hash(r)) from "{s}"."{t}" as r')
+                .fetchone() for s, t in tables}
+    finally:
+        con.close()
+
+
+def schemas(db: Path) -> set[str]:
+    return {s for (s,) in query(db, "select schema_name from duckdb_schemas() where not internal")}
+
+
+def user_warehouse(path: Path, source: Path, schema: str = USER_SCHEMA) -> None:
+    """A team's own file: the raw contract in `schema`, written by the team, not the generator,
+    plus one more table of theirs the project must never touch."""
+    con = duckdb.connect(str(path))
+    con.execute(f"attach '{source}' as src (read_only)")
+    con.execute(f"create schema {schema}")
+    for t in RAW_TABLES:
+        con.execute(f"create table {schema}.{t} as select * from src.raw.{t}")
+    con.execute(f"create table {schema}.invoices as select customer_id, 100.0 as amount from src.raw.customers")
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def demo_source(tmp_path_factory) -> Path:
+    """Small demo raw data to copy into files that play a team's own warehouse."""
+    db = tmp_path_factory.mktemp("source") / "source.duckdb"
+    generate(db, "--events", "20000", "--customers", "200", "--seed", "9")
+    return db
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    return copy_project(tmp_path_factory.mktemp("safety") / "project")
+
+
+def test_own_data_in_a_custom_schema_survives_every_command(project, demo_source, tmp_path):
+    db, serving = tmp_path / "own.duckdb", tmp_path / "serving.duckdb"
+    user_warehouse(db, demo_source)
+    before = checksums(db)
+    assert set(before) == {f"{USER_SCHEMA}.{t}" for t in (*RAW_TABLES, "invoices")}
+    own_vars = f"VARS={{ces_raw_schema: {USER_SCHEMA}}}"
+
+    built = make(project, "build", db, serving, own_vars)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-2000:]
+    assert "building on the tables there as they are" in built.stdout
+    assert "[publish] published 9 marts" in built.stdout
+    assert checksums(db) == before
+    assert "raw" not in schemas(db) and "demo" not in schemas(db), "no demo data was written"
+    assert query(db, "select count(*) from marts.fct_customer_engagement")[0][0] == \
+        query(db, f"select count(distinct customer_id) from {USER_SCHEMA}.customers")[0][0]
+
+    impact = make(project, "weights-impact", db, serving, own_vars)
+    assert impact.returncode == 0, impact.stdout[-3000:] + impact.stderr[-2000:]
+    assert "Weights change impact" in impact.stdout
+    assert checksums(db) == before
+
+    published = serving_bytes(serving)
+    refused = make(project, "publish", db, serving)
+    assert refused.returncode != 0 and "a build with --select" in refused.stderr, refused.stderr
+    assert serving_bytes(serving) == published
+
+    default_schema = make(project, "build", db, serving)
+    assert default_schema.returncode != 0
+    assert 'ces_raw_schema is "raw", but no schema of that name exists' in default_schema.stdout
+    assert checksums(db) == before and "raw" not in schemas(db)
+
+    demo = make(project, "demo-data", db, serving, "EVENTS=3000", "CUSTOMERS=30")
+    assert demo.returncode != 0 and "FORCE=1" in demo.stderr and "Traceback" not in demo.stderr
+    assert checksums(db) == before and "raw" not in schemas(db)
+
+    forced = make(project, "demo-data", db, serving, "EVENTS=3000", "CUSTOMERS=30", "FORCE=1")
+    assert forced.returncode == 0, forced.stdout[-3000:] + forced.stderr[-2000:]
+    after = checksums(db)
+    assert {k: v for k, v in after.items() if k.startswith(USER_SCHEMA)} == before, \
+        "FORCE replaces only the raw contract tables in raw"
+    assert {k for k in after if k.startswith("raw.")} == {f"raw.{t}" for t in RAW_TABLES}
+    assert serving_bytes(serving) == published
+
+
+def test_empty_product_events_with_user_customers_is_built_as_it_is(project, demo_source, tmp_path):
+    db, serving = tmp_path / "own.duckdb", tmp_path / "serving.duckdb"
+    con = create_raw(db)
+    con.execute(f"attach '{demo_source}' as src (read_only)")
+    con.execute("insert into raw.customers select * from src.raw.customers where customer_id <= 'C000040'")
+    con.execute("insert into raw.support_tickets select * from src.raw.support_tickets "
+                "where customer_id <= 'C000040'")
+    con.close()
+    before = checksums(db)
+    built = make(project, "build", db, serving)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-2000:]
+    assert "holds your own tables" in built.stdout
+    assert checksums(db) == before, "the user's raw tables are not replaced by demo data"
+    assert "demo" not in schemas(db)
+    assert query(db, "select count(*) from raw.product_events")[0][0] == 0
+    customers, highest, any_negative = query(
+        db, "select count(*), max(engagement_score), bool_or(engagement_score < 0) from marts.fct_customer_engagement")[0]
+    assert customers == 40, "exactly the user's customers are scored"
+    assert highest <= 0 and any_negative, "from their tickets alone, whose weight is negative"
+
+
+def test_failed_build_publishes_nothing_however_publish_is_called(project, tmp_path):
+    db, serving = tmp_path / "ces.duckdb", tmp_path / "serving.duckdb"
+    generate(db, "--events", "20000", "--customers", "200", "--seed", "4")
+    assert make(project, "build", db, serving).returncode == 0
+    published = serving_bytes(serving)
+    assert len(published) == 10
+    # a row loaded 30 days before the newest load: past the incremental lookback, so the
+    # reconciliation of every raw row fails until a --full-refresh
+    con = duckdb.connect(str(db))
+    con.execute("""insert into raw.product_events
+        select 'late-1', customer_id, 'u', 'session_started', max_loaded - interval 30 day,
+               max_loaded - interval 30 day
+        from raw.customers, (select max(loaded_at) as max_loaded from raw.product_events) limit 1""")
+    con.close()
+    failed = make(project, "build", db, serving)
+    assert failed.returncode != 0
+    assert "FAIL assert_reconciliation_accounts_for_every_raw_row" in failed.stdout
+    assert "how to fix: raw rows loaded with a loaded_at before the incremental lookback" in failed.stdout
+    assert "[publish]" not in failed.stdout
+    again = make(project, "publish", db, serving)
+    assert again.returncode != 0 and "the newest dbt build did not pass" in again.stderr
+    direct = subprocess.run([str(BIN / "python"), "-m", "cestools.publish", "--build", str(db),
+                             "--serving", str(serving)], cwd=project, capture_output=True, text=True)
+    assert direct.returncode != 0 and "assert_reconciliation_accounts_for_every_raw_row (fail)" in direct.stderr
+    assert "Traceback" not in direct.stderr + again.stderr
+    assert serving_bytes(serving) == published
+    # the fix the message gives works, and then publishing does too
+    refreshed = subprocess.run([str(BIN / "dbt"), "build", "--full-refresh"], cwd=project, capture_output=True,
+                               text=True, env={**os.environ, "CES_DUCKDB_PATH": str(db)})
+    assert refreshed.returncode == 0, refreshed.stdout[-3000:]
+    assert make(project, "publish", db, serving).returncode == 0
+    assert serving_bytes(serving) != published
+
+
+def test_publish_refuses_a_build_of_another_warehouse_file(project, tmp_path):
+    first, other, serving = tmp_path / "a" / "ces.duckdb", tmp_path / "b" / "ces.duckdb", tmp_path / "s.duckdb"
+    for db in (first, other):
+        db.parent.mkdir()
+        generate(db, "--events", "5000", "--customers", "50", "--seed", "2")
+    assert make(project, "build", first, serving).returncode == 0
+    published = serving_bytes(serving)
+    assert make(project, "dbt-build", other, serving).returncode == 0  # same target/ folder
+    refused = make(project, "publish", first, serving)
+    assert refused.returncode != 0 and "records a dbt build of another warehouse file" in refused.stderr
+    assert serving_bytes(serving) == published
+
+
+@pytest.fixture(scope="module")
+def built_small(tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("settings") / "ces.duckdb"
+    generate(db, "--events", "5000", "--customers", "50", "--seed", "6")
+    dbt(db, "build")
+    return db
+
+
+@pytest.mark.parametrize("bad_vars, message", [
+    ({"ces_window_days": -5}, "ces_window_days is -5; allowed: a whole number of at least 1"),
+    ({"ces_window_days": 0}, "ces_window_days is 0; allowed: a whole number of at least 1"),
+    ({"ces_lookback_days": -1}, "ces_lookback_days is -1; allowed: a whole number of at least 0"),
+    ({"ces_as_of_date": "2026-02-30"}, 'ces_as_of_date is "2026-02-30"; allowed: a real date'),
+    ({"ces_as_of_date": "last tuesday"}, 'ces_as_of_date is "last tuesday"; allowed: a real date'),
+    ({"ces_churn_drop_pct": 150}, "ces_churn_drop_pct is 150; allowed: a number above 0 up to 100"),
+    ({"ces_upsell_min_percentile": -1}, "ces_upsell_min_percentile is -1; allowed: a number from 0 to 100"),
+    ({"ces_upsell_plans": "starter"}, 'ces_upsell_plans is "starter"; allowed: a list of plan names'),
+    ({"ces_raw_schema": "nowhere"}, 'ces_raw_schema is "nowhere", but no schema of that name exists'),
+    ({"ces_raw_schema": "marts"}, 'ces_raw_schema is "marts", a schema this project builds'),
+])
+def test_bad_setting_stops_the_build_naming_it(built_small, bad_vars, message):
+    before = query(built_small, "select count(*) from intermediate.ces_build_log")[0][0]
+    proc = dbt(built_small, "build", vars=bad_vars, check=False)
+    assert proc.returncode != 0
+    assert "The settings are wrong, so nothing was built" in proc.stdout
+    assert message in proc.stdout, proc.stdout[-2000:]
+    assert query(built_small, "select count(*) from intermediate.ces_build_log")[0][0] == before, \
+        "nothing ran: not even the build was recorded"
+
+
+def test_as_of_date_after_the_newest_event_fails_unless_asked_for(built_small):
+    newest = query(built_small, """select max(event_date) from intermediate.int_engagement_events_daily
+                                   where record_status = 'scored'""")[0][0]
+    proc = dbt(built_small, "build", vars={"ces_as_of_date": "2027-03-01"}, check=False)
+    assert proc.returncode != 0
+    assert f"newest {newest})" in proc.stdout and "ces_allow_empty_window" in proc.stdout
+    dbt(built_small, "build", vars={"ces_as_of_date": "2027-03-01", "ces_allow_empty_window": True})
+    assert query(built_small, """select count(*) filter (where engagement_score <> 0),
+                                        count(*) filter (where engagement_tier <> 'dormant')
+                                 from marts.fct_customer_engagement""") == [(0, 0)]
+    dbt(built_small, "build")
+
+
+def add_version(project: Path, version: str, effective_from: str, change: dict[str, str],
+                drop: tuple[str, ...] = ()) -> None:
+    """Append a weights version: v2's rows with some weights changed and some types left out."""
+    seed = project / "seeds" / "ces_event_weights.csv"
+    lines = seed.read_text().splitlines()
+    rows = []
+    for line in lines[1:]:
+        v, _start, event_type, weight, description = line.split(",", 4)
+        if v == "v2" and event_type not in drop:
+            if event_type in change:
+                weight, description = change[event_type], f"Changed in {version} for the test"
+            rows.append(",".join([version, effective_from, event_type, weight, description]))
+    seed.write_text("\n".join([*lines, *rows]) + "\n")
+
+
+def test_a_version_leaving_out_an_event_type_fails_naming_it(tmp_path, built_small):
+    project = copy_project(tmp_path / "project")
+    add_version(project, "v3", "2026-12-01", {}, drop=("data_exported",))
+    db = tmp_path / "ces.duckdb"
+    shutil.copy(built_small, db)
+    proc = subprocess.run([str(BIN / "dbt"), "build"], cwd=project, capture_output=True, text=True,
+                          env={**os.environ, "CES_DUCKDB_PATH": str(db), "DBT_PROFILES_DIR": str(project / "profiles")})
+    assert proc.returncode != 0
+    assert "FAIL assert_weights_versions_carry_forward_event_types" in proc.stdout
+    assert "weights version v3 leaves out data_exported, which v2 weighted" in proc.stdout
+
+
+def test_weights_impact_compares_the_future_version_and_lists_changed_weights(tmp_path, demo_source):
+    project = copy_project(tmp_path / "project")
+    add_version(project, "v3", "2027-01-01", {"report_created": "7.5", "support_ticket_opened": "-6.0"})
+    db, serving = tmp_path / "ces.duckdb", tmp_path / "serving.duckdb"
+    shutil.copy(demo_source, db)
+    proc = make(project, "weights-impact", db, serving)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    out = proc.stdout
+    assert "v2 (from 2026-09-15, in force) -> v3 (from 2027-01-01, future)" in out
+    assert "Weights that change (2)" in out
+    assert re.search(r"\n  report_created +6 -> 7\.5 +Changed in v3 for the test\n", out), out[:1500]
+    assert re.search(r"\n  support_ticket_opened +-4 -> -6 +Changed in v3 for the test\n", out)
+    # the impact is v3's: the deltas equal 1.5 x report_created - 2 x tickets in the window
+    delta = query(db, """select sum(score_delta) from marts.fct_weights_change_impact""")[0][0]
+    expected = query(db, """select sum(case event_type when 'report_created' then 1.5
+                                                   when 'support_ticket_opened' then -2 end * counts.event_count)
+                            from intermediate.int_customer_event_types_windowed as counts
+                            inner join raw.customers on counts.customer_key = lower(raw.customers.customer_id)""")[0][0]
+    assert delta == expected and delta != 0
+
+
+HOLD = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); print('held', flush=True); time.sleep(60)"
+
+
+def test_a_reader_holding_the_build_file_gets_the_lock_message(project, built_small, tmp_path):
+    db, serving = tmp_path / "ces.duckdb", tmp_path / "serving.duckdb"
+    shutil.copy(built_small, db)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        for target in ("build", "dbt-build", "weights-impact", "demo-data"):
+            proc = make(project, target, db, serving)
+            assert proc.returncode != 0, target
+            assert f"{db} is locked" in proc.stderr and f"(PID {holder.pid})" in proc.stderr, proc.stderr
+            assert "serving.duckdb" in proc.stderr and "Traceback" not in proc.stderr, target
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@pytest.mark.parametrize("events", ["0", "-5"])
+def test_bad_events_is_refused_and_nothing_is_wiped(project, built_small, tmp_path, events):
+    db, serving = tmp_path / "ces.duckdb", tmp_path / "serving.duckdb"
+    shutil.copy(built_small, db)
+    before = schemas(db)
+    proc = make(project, "demo-data", db, serving, f"EVENTS={events}")
+    assert proc.returncode != 0 and f"EVENTS is {events}; allowed: a whole number of at least 1" in proc.stderr
+    assert schemas(db) == before and "marts" in before
+
+
+def test_a_missing_raw_table_is_named_not_filled(project, demo_source, tmp_path):
+    db, serving = tmp_path / "ces.duckdb", tmp_path / "serving.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute(f"attach '{demo_source}' as src (read_only)")
+    con.execute("create schema raw")
+    for t in ("customers", "product_events"):
+        con.execute(f"create table raw.{t} as select * from src.raw.{t}")
+    con.close()
+    proc = make(project, "build", db, serving)
+    assert proc.returncode != 0
+    assert "the raw table raw.support_tickets is missing" in proc.stdout
+    assert "ces_raw_schema" in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
+    assert {t for (t,) in query(db, "select table_name from duckdb_tables() where schema_name = 'raw'")} == \
+        {"customers", "product_events"}
+
+
+def test_every_project_test_stores_rows_with_how_to_fix(built_small, tmp_path):
+    """Whatever test fails, its stored rows say what to do: every data test of the project
+    writes its relation in dbt_test__audit, and each has a how_to_fix column."""
+    import json
+    manifest = json.loads((built_small.parent / "target" / "manifest.json").read_text())
+    tests = [n for n in manifest["nodes"].values() if n["resource_type"] == "test" and n["package_name"] == "ces"]
+    assert len(tests) > 100
+    columns = {t: {c for (c,) in cs} for t, cs in [
+        (name, query(built_small, f"""select column_name from duckdb_columns()
+                                      where schema_name = 'dbt_test__audit' and table_name = '{name}'"""))
+        for name in (n["alias"] for n in tests)]}
+    missing = sorted(t for t, cols in columns.items() if "how_to_fix" not in cols)
+    assert not missing, f"tests whose stored rows have no how_to_fix: {missing}"
+
+
+def test_plain_dbt_ls_from_the_root(tmp_path):
+    """With the venv active and nothing else set, dbt finds profiles/ (through the root
+    profiles.yml link), not ~/.dbt."""
+    project = copy_project(tmp_path / "project")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_", "CES_"))}
+    env.update(HOME=str(tmp_path / "home"), PATH=f"{BIN}:{env['PATH']}", VIRTUAL_ENV=str(BIN.parent))
+    proc = subprocess.run(["dbt", "ls", "--resource-type", "model"], cwd=project, env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert "ces.marts.fct_customer_engagement" in proc.stdout
+    assert (ROOT / "profiles.yml").resolve() == (ROOT / "profiles" / "profiles.yml").resolve()
+
+
+def test_compile_does_not_log_reprocessing(built_small):
+    proc = dbt(built_small, "compile")
+    assert "reprocess" not in proc.stdout
+    # the control: the same macro does log when a build processes
+    assert "no load day changed" in dbt(built_small, "build").stdout
