@@ -35,23 +35,60 @@ def build_impact(base: str | None, compare: str | None, cli_vars: str | None) ->
         raise CesError("the dbt build of the impact marts failed (its output is above); no report was printed.")
 
 
-def changed_weights(con, base: str, compare: str) -> list[tuple]:
-    """(event_type, base weight, compare weight, description) of every weight that differs,
-    including a type only one of the two versions has."""
+def changed_defaults(con, base: str, compare: str) -> list[tuple]:
+    """(event_type, base weight, compare weight, description) of every default weight that
+    differs, including a type only one of the two versions has."""
     return con.execute("""
         with base as (
             select event_type, weight, description from staging.stg_weights__event_weights
-            where weights_version = ?
+            where weights_version = ? and segment is null
         ),
         compare as (
             select event_type, weight, description from staging.stg_weights__event_weights
-            where weights_version = ?
+            where weights_version = ? and segment is null
         )
         select coalesce(compare.event_type, base.event_type), base.weight, compare.weight,
                coalesce(compare.description, base.description)
         from base full outer join compare on base.event_type = compare.event_type
         where base.weight is distinct from compare.weight
         order by 1""", [base, compare]).fetchall()
+
+
+def changed_overrides(con, base: str, compare: str) -> list[tuple]:
+    """(segment, event_type, base weight, base source, compare weight, compare source,
+    description) for every type a segment overrides in either version whose weight for that
+    segment changes: the weight that applies (override, else default) on each side."""
+    return con.execute("""
+        with overridden as (
+            select distinct segment, event_type from staging.stg_weights__event_weights
+            where segment is not null and weights_version in (?, ?)
+        ),
+        resolved as (
+            select * from intermediate.int_event_weights_resolved where segment is not null
+        )
+        select overridden.segment, overridden.event_type, base.weight, base.weight_source,
+               compare.weight, compare.weight_source,
+               coalesce(compare_row.description, base_row.description)
+        from overridden
+        left join resolved as base
+            on base.weights_version = ? and base.segment = overridden.segment
+            and base.event_type = overridden.event_type
+        left join resolved as compare
+            on compare.weights_version = ? and compare.segment = overridden.segment
+            and compare.event_type = overridden.event_type
+        left join staging.stg_weights__event_weights as base_row
+            on base_row.weights_version = ? and base_row.segment = overridden.segment
+            and base_row.event_type = overridden.event_type
+        left join staging.stg_weights__event_weights as compare_row
+            on compare_row.weights_version = ? and compare_row.segment = overridden.segment
+            and compare_row.event_type = overridden.event_type
+        where base.weight is distinct from compare.weight
+           or base.weight_source is distinct from compare.weight_source
+        order by 1, 2""", [base, compare, base, compare, base, compare]).fetchall()
+
+
+def number(value) -> str:
+    return "-" if value is None else f"{float(value):g}"
 
 
 def report(path: str) -> None:
@@ -64,7 +101,8 @@ def report(path: str) -> None:
             "select as_of_date, weights_version from intermediate.int_scoring_window").fetchone()
         starts = dict(con.execute("""select weights_version, effective_from
                                      from intermediate.int_weights_versions""").fetchall())
-        changes = changed_weights(con, base, compare)
+        changes = changed_defaults(con, base, compare)
+        overrides = changed_overrides(con, base, compare)
         segments = con.execute("""
             select segment, customers, avg_base_score, avg_compare_score, median_base_score,
                    median_compare_score, customers_tier_up, customers_tier_down
@@ -93,13 +131,18 @@ def report(path: str) -> None:
 
     print(f"\nWeights change impact: {when(base)} -> {when(compare)}")
     print(f"{n:,} customers, both versions scoring the window ending {as_of}\n")
-    print(f"Weights that change ({len(changes)})")
+    print(f"Default weights that change ({len(changes)})")
     if not changes:
-        print("  none: the two versions weight every event type the same")
+        print("  none: the two versions' defaults weight every event type the same")
     for event_type, old, new, description in changes:
-        old_text = "-" if old is None else f"{float(old):g}"
-        new_text = "-" if new is None else f"{float(new):g}"
-        print(f"  {event_type:<24}{old_text:>8} -> {new_text:<8} {description or ''}")
+        print(f"  {event_type:<24}{number(old):>8} -> {number(new):<8} {description or ''}")
+    print(f"\nSegment overrides that change ({len(overrides)}; the weight that applies to the segment, "
+          "override or default)")
+    if not overrides:
+        print("  none")
+    for segment, event_type, old, old_source, new, new_source, description in overrides:
+        print(f"  {segment:<12}{event_type:<24}{number(old):>8} ({old_source or '-'}) -> "
+              f"{number(new)} ({new_source or '-'})  {description or ''}")
     print("\nScore distribution per segment")
     print(f"  {'segment':<12}{'customers':>10}{'avg ' + base:>12}{'avg ' + compare:>12}"
           f"{'median ' + base:>14}{'median ' + compare:>14}{'tier up':>9}{'tier down':>11}")

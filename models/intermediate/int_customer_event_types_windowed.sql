@@ -1,7 +1,8 @@
 {#- n_{c,t} and w_t · n_{c,t} per customer key and event type, for the scoring window and for
     the window of the same length just before it, both weighted with the version in force at
-    the as-of date (so a change between them reflects behaviour, not weights). An unweighted
-    type gets weight null and contribution 0. -#}
+    the as-of date (so a change between them reflects behaviour, not weights), and with the
+    weight that applies to the customer's segment (its override, else the default). An
+    unweighted type gets weight null and contribution 0. -#}
 with
 
 daily_events as (
@@ -16,9 +17,15 @@ scoring_window as (
 
 ),
 
+customers as (
+
+    select * from {{ ref('int_customers_deduplicated') }}
+
+),
+
 weights as (
 
-    select * from {{ ref('stg_weights__event_weights') }}
+    select * from {{ ref('int_event_weights_resolved') }}
 
 ),
 
@@ -56,19 +63,25 @@ weighted as (
 
     select
         in_windows.customer_key,
+        customers.segment,
         in_windows.event_type,
         in_windows.event_count,
         in_windows.previous_event_count,
         scoring_window.weights_version,
         weights.weight,
+        -- an unweighted type (weight null, adds 0) has no override either: the default applies
+        coalesce(weights.weight_source, 'default') as weight_source,
         coalesce(weights.weight, 0) * in_windows.event_count as contribution,
         coalesce(weights.weight, 0) * in_windows.previous_event_count as previous_contribution
 
     from in_windows
     cross join scoring_window
+    left join customers
+        on in_windows.customer_key = customers.customer_key
     left join weights
         on
             scoring_window.weights_version = weights.weights_version
+            and {{ ces_null_safe_equal('customers.segment', 'weights.segment') }}
             and in_windows.event_type = weights.event_type
 
 )

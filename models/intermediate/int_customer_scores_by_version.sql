@@ -17,7 +17,7 @@ event_types as (
 
 weights as (
 
-    select * from {{ ref('stg_weights__event_weights') }}
+    select * from {{ ref('int_event_weights_resolved') }}
 
 ),
 
@@ -35,19 +35,23 @@ versions as (
 
 points as (
 
+    -- each customer's counts under every version, with its segment's weights
     select
-        event_types.customer_key,
+        customers.customer_key,
         versions.weights_version,
         sum(coalesce(weights.weight, 0) * event_types.event_count) as engagement_score,
         sum(event_types.event_count) as event_count
 
     from event_types
+    inner join customers
+        on event_types.customer_key = customers.customer_key
     cross join versions
     left join weights
         on
             versions.weights_version = weights.weights_version
+            and customers.segment = weights.segment
             and event_types.event_type = weights.event_type
-    group by event_types.customer_key, versions.weights_version
+    group by customers.customer_key, versions.weights_version
 
 ),
 

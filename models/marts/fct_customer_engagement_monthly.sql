@@ -26,7 +26,7 @@ scoring_window as (
 
 weights as (
 
-    select * from {{ ref('stg_weights__event_weights') }}
+    select * from {{ ref('int_event_weights_resolved') }}
 
 ),
 
@@ -84,16 +84,21 @@ monthly_points as (
             as engagement_score_latest_weights
 
     from monthly_counts
+    -- the customer's segment (latest CRM row) picks its overrides, in every month
+    inner join customers
+        on monthly_counts.customer_key = customers.customer_key
     cross join scoring_window
     left join month_versions
         on monthly_counts.month_start = month_versions.month_start
     left join weights as month_weights
         on
             month_versions.weights_version = month_weights.weights_version
+            and customers.segment = month_weights.segment
             and monthly_counts.event_type = month_weights.event_type
     left join weights as latest_weights
         on
             scoring_window.weights_version = latest_weights.weights_version
+            and customers.segment = latest_weights.segment
             and monthly_counts.event_type = latest_weights.event_type
     group by monthly_counts.customer_key, monthly_counts.month_start
 

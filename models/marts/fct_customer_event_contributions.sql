@@ -33,6 +33,7 @@ final as (
         event_types.event_type,
         cast(event_types.event_count as bigint) as event_count,
         cast(event_types.weight as decimal(12, 4)) as weight,
+        event_types.weight_source,
         cast(event_types.contribution as decimal(18, 4)) as contribution,
         cast(
             case

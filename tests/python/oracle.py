@@ -61,14 +61,31 @@ def key(value: str | None) -> str | None:
     return v.lower() if v is not None else None
 
 
-def read_weights(path: Path = WEIGHTS_CSV) -> dict[str, tuple[dt.date, dict[str, Decimal]]]:
-    versions: dict[str, tuple[dt.date, dict[str, Decimal]]] = {}
+Weights = dict[tuple[str | None, str], Decimal]  # (segment or None for the default, type) -> w
+
+
+def read_weights(path: Path = WEIGHTS_CSV) -> dict[str, tuple[dt.date, Weights]]:
+    """version -> (effective_from, weights). The segment column is optional: without it every
+    row is a default."""
+    versions: dict[str, tuple[dt.date, Weights]] = {}
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
             eff = dt.date.fromisoformat(row["effective_from"])
-            versions.setdefault(row["weights_version"], (eff, {}))[1][row["event_type"]] = Decimal(
-                row["weight"])
+            segment = (row.get("segment") or "").strip() or None
+            versions.setdefault(row["weights_version"], (eff, {}))[1][(segment, row["event_type"])] = \
+                Decimal(row["weight"])
     return versions
+
+
+def weight(weights: Weights, segment: str | None, event_type: str) -> Decimal:
+    """The segment's override if the version has one, else the default, else 0."""
+    if (segment, event_type) in weights:
+        return weights[(segment, event_type)]
+    return weights.get((None, event_type), Decimal(0))
+
+
+def points(weights: Weights, segment: str | None, counts: dict[str, int]) -> Decimal:
+    return sum((weight(weights, segment, t) * n for t, n in counts.items()), Decimal(0))
 
 
 def read_deliveries(con: duckdb.DuckDBPyConnection, raw: str = "raw",
@@ -181,14 +198,11 @@ def scores(db_path: str, as_of: dt.date | None = None, window_days: int = 30,
         elif prev_start <= day < start:
             previous[d.customer_key][d.event_type] += 1
 
-    def points(n: dict[str, int]) -> Decimal:
-        return sum((weights.get(t, Decimal(0)) * c for t, c in n.items()), Decimal(0))
-
     result = {}
     for k, (cid, segment, *_rest) in customers.items():
         n = counts.get(k, {})
-        result[cid] = Score(cid, segment, points(n), sum(n.values()), version, start, as_of,
-                            points(previous.get(k, {})))
+        result[cid] = Score(cid, segment, points(weights, segment, n), sum(n.values()), version, start,
+                            as_of, points(weights, segment, previous.get(k, {})))
     return result
 
 
@@ -213,7 +227,7 @@ def monthly_scores(db_path: str, weights_csv: Path = WEIGHTS_CSV
         months.append(m)
         m = (m + dt.timedelta(days=32)).replace(day=1)
     result = {}
-    for k, (cid, _seg, _plan, _stage, _loaded, created) in customers.items():
+    for k, (cid, segment, _plan, _stage, _loaded, created) in customers.items():
         for m in months:
             month_end = (m + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
             if month_end < created.date():
@@ -221,9 +235,5 @@ def monthly_scores(db_path: str, weights_csv: Path = WEIGHTS_CSV
             version = version_at(versions, month_end)
             n = counts.get((k, m), {})
             w = versions[version][1] if version else {}
-            result[(cid, m)] = (
-                version,
-                sum((w.get(t, Decimal(0)) * c for t, c in n.items()), Decimal(0)),
-                sum((latest.get(t, Decimal(0)) * c for t, c in n.items()), Decimal(0)),
-            )
+            result[(cid, m)] = (version, points(w, segment, n), points(latest, segment, n))
     return result

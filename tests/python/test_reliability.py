@@ -54,15 +54,15 @@ def small_project(tmp_path_factory) -> tuple[Path, Path, Path]:
 # --- write-audit-publish ---------------------------------------------------------------------
 
 def set_field(line: str, index: int, value: str) -> str:
-    fields = line.split(",", 4)  # the description (last field) may hold commas
+    fields = line.split(",", 5)  # the description (last field) may hold commas
     fields[index] = value
     return ",".join(fields)
 
 
 BROKEN_SEEDS = {
     # catalogue code: (edit of the CSV lines, the test that must fail, naming the fix)
-    "weights_duplicate_type": (lambda ls: [*ls, ls[-1]], "weights_one_row_per_version_and_event_type"),
-    "weights_bad_weight": (lambda ls: [*ls[:-1], set_field(ls[-1], 3, "lots")],
+    "weights_duplicate_type": (lambda ls: [*ls, ls[-1]], "weights_one_row_per_version_segment_and_event_type"),
+    "weights_bad_weight": (lambda ls: [*ls[:-1], set_field(ls[-1], 4, "lots")],
                            "weights_weight_is_a_number"),
     "weights_effective_from_disagrees": (lambda ls: [*ls[:-1], set_field(ls[-1], 1, "2026-09-16")],
                                          "weights_version_rows_share_one_effective_from"),
@@ -89,7 +89,7 @@ def test_broken_weights_seed_fails_build_and_keeps_serving_data(small_project, t
 def test_missing_weight_fails_build(small_project, tmp_path):
     project, db, serving = small_project
     broken = copy_project(tmp_path / "broken")
-    edit_weights(broken, lambda ls: [*ls[:-1], set_field(ls[-1], 3, "")])
+    edit_weights(broken, lambda ls: [*ls[:-1], set_field(ls[-1], 4, "")])
     proc = make(broken, "dbt-build", db, serving)
     assert proc.returncode != 0 and "weights_weight_is_set" in proc.stdout
 

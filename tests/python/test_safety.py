@@ -222,16 +222,17 @@ def test_as_of_date_after_the_newest_event_fails_unless_asked_for(built_small):
 
 def add_version(project: Path, version: str, effective_from: str, change: dict[str, str],
                 drop: tuple[str, ...] = ()) -> None:
-    """Append a weights version: v2's rows with some weights changed and some types left out."""
+    """Append a weights version: v2's rows with some weights changed and some types left out
+    (the shipped v3 is removed first, so the new version is the newest)."""
     seed = project / "seeds" / "ces_event_weights.csv"
-    lines = seed.read_text().splitlines()
+    lines = [line for line in seed.read_text().splitlines() if not line.startswith("v3,")]
     rows = []
     for line in lines[1:]:
-        v, _start, event_type, weight, description = line.split(",", 4)
+        v, _start, segment, event_type, weight, description = line.split(",", 5)
         if v == "v2" and event_type not in drop:
             if event_type in change:
                 weight, description = change[event_type], f"Changed in {version} for the test"
-            rows.append(",".join([version, effective_from, event_type, weight, description]))
+            rows.append(",".join([version, effective_from, segment, event_type, weight, description]))
     seed.write_text("\n".join([*lines, *rows]) + "\n")
 
 
@@ -256,7 +257,7 @@ def test_weights_impact_compares_the_future_version_and_lists_changed_weights(tm
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     out = proc.stdout
     assert "v2 (from 2026-09-15, in force) -> v3 (from 2027-01-01, future)" in out
-    assert "Weights that change (2)" in out
+    assert "Default weights that change (2)" in out and "Segment overrides that change (0" in out
     assert re.search(r"\n  report_created +6 -> 7\.5 +Changed in v3 for the test\n", out), out[:1500]
     assert re.search(r"\n  support_ticket_opened +-4 -> -6 +Changed in v3 for the test\n", out)
     # the impact is v3's: the deltas equal 1.5 x report_created - 2 x tickets in the window
@@ -266,6 +267,34 @@ def test_weights_impact_compares_the_future_version_and_lists_changed_weights(tm
                             from intermediate.int_customer_event_types_windowed as counts
                             inner join raw.customers on counts.customer_key = lower(raw.customers.customer_id)""")[0][0]
     assert delta == expected and delta != 0
+
+
+OVERRIDE_PROBLEMS = {
+    # a seed line added to v2: (the test that reports it, its status, words of its how_to_fix)
+    "v2,2026-09-15,Enterprize,report_created,9.0,typo in the segment": (
+        "assert_weights_overrides_name_known_segments", "WARN",
+        "no customer is in segment Enterprize, which v2 overrides"),
+    "v2,2026-09-15,Enterprise,mystery_clicked,9.0,a type v2 has no default for": (
+        "assert_weights_overrides_have_a_default", "FAIL",
+        "the override of mystery_clicked for Enterprise in v2 has no default"),
+    "v2,2026-09-15,,report_created,9.0,a second default row": (
+        "weights_one_row_per_version_segment_and_event_type", "FAIL",
+        "remove the repeated rows: (weights_version, segment, event_type) must be unique"),
+}
+
+
+@pytest.mark.parametrize("line", list(OVERRIDE_PROBLEMS))
+def test_segment_override_problems_are_named(tmp_path, built_small, line):
+    test_name, status, advice = OVERRIDE_PROBLEMS[line]
+    project = copy_project(tmp_path / "project")
+    seed = project / "seeds" / "ces_event_weights.csv"
+    seed.write_text(seed.read_text() + line + "\n")
+    db = tmp_path / "ces.duckdb"
+    shutil.copy(built_small, db)
+    proc = subprocess.run([str(BIN / "dbt"), "build"], cwd=project, capture_output=True, text=True,
+                          env={**os.environ, "CES_DUCKDB_PATH": str(db), "DBT_PROFILES_DIR": str(project / "profiles")})
+    assert (proc.returncode != 0) == (status == "FAIL"), proc.stdout[-3000:]
+    assert f"{status} {test_name}" in proc.stdout and advice in proc.stdout, proc.stdout[-3000:]
 
 
 HOLD = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); print('held', flush=True); time.sleep(60)"

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import create_raw, dbt, query
+from conftest import copy_project, create_raw, dbt, query
 from oracle import scores
 
 
@@ -82,6 +82,9 @@ def handmade_db(tmp_path_factory) -> Path:
       C3: ' c3 ' in events (whitespace and case) matches CRM 'C3':
           session_started e9 on 10-31                                          -> 0.5
       GHOST (not in CRM): report_created e10                                   -> not scored
+      C4: two CRM rows, Enterprise (loaded 2025-01-01) then SMB (loaded 2026-06-01): the latest
+          decides, so C4 is SMB. report_created e11 on 10-20, user_invited e12 on 10-21
+          v2 score: 6 + 12 = 18, events 2
     """
     db = tmp_path_factory.mktemp("handmade") / "ces.duckdb"
     con = create_raw(db)
@@ -89,6 +92,8 @@ def handmade_db(tmp_path_factory) -> Path:
         ("C1", "One", "SMB", "starter", "active", "US", ts("2025-01-01"), ts("2025-01-01")),
         ("C2", "Two", "Enterprise", "enterprise", "active", "DE", ts("2025-01-01"), ts("2025-01-01")),
         ("C3", "Three", "SMB", "starter", "active", "GB", ts("2025-01-01"), ts("2025-01-01")),
+        ("C4", "Four", "Enterprise", "enterprise", "active", "US", ts("2025-01-01"), ts("2025-01-01")),
+        ("C4", "Four", "SMB", "starter", "active", "US", ts("2025-01-01"), ts("2026-06-01")),
     ])
     e = [
         ("e1", "C1", "u1", "report_created", "2026-10-30 10:00", "2026-10-30 10:05"),
@@ -102,6 +107,8 @@ def handmade_db(tmp_path_factory) -> Path:
         ("e8", "C1", "u1", "session_started", "2026-09-14 10:00", "2026-09-14 10:01"),
         ("e9", " c3 ", "u9", "session_started", "2026-10-31 07:00", "2026-10-31 07:01"),
         ("e10", "GHOST", "u0", "report_created", "2026-10-25 07:00", "2026-10-25 07:01"),
+        ("e11", "C4", "u4", "report_created", "2026-10-20 10:00", "2026-10-20 10:05"),
+        ("e12", "C4", "u4", "user_invited", "2026-10-21 10:00", "2026-10-21 10:05"),
     ]
     con.executemany("insert into raw.product_events values (?, ?, ?, ?, ?, ?)",
                     [(a, b, c, d, ts(o), ts(lo)) for a, b, c, d, o, lo in e])
@@ -114,10 +121,11 @@ def handmade_db(tmp_path_factory) -> Path:
 def test_handmade_known_answers(handmade_db):
     dbt(handmade_db, "build")
     got = mart_scores(handmade_db)
-    assert set(got) == {"C1", "C2", "C3"}, "GHOST is not a CRM customer and gets no row"
+    assert set(got) == {"C1", "C2", "C3", "C4"}, "GHOST is not a CRM customer and gets no row"
     assert got["C1"][1:4] == (Decimal("16"), 5, "v2")
     assert got["C2"][1:3] == (Decimal("0"), 0)
     assert got["C3"][1:3] == (Decimal("0.5"), 1)
+    assert got["C4"][:3] == ("SMB", Decimal("18"), 2), "the latest CRM row decides the segment"
     assert got["C1"][4:] == (dt.date(2026, 10, 2), dt.date(2026, 10, 31))
     assert_matches_oracle(handmade_db)
 
@@ -150,6 +158,55 @@ def test_empty_window_fails_unless_asked_for_then_scores_zero(handmade_db):
     dbt(handmade_db, "build", vars={"ces_as_of_date": "2026-07-01", "ces_allow_empty_window": True})
     got = mart_scores(handmade_db)
     assert {cid: row[1:3] for cid, row in got.items()} == {
-        "C1": (Decimal("0"), 0), "C2": (Decimal("0"), 0), "C3": (Decimal("0"), 0)}
+        "C1": (Decimal("0"), 0), "C2": (Decimal("0"), 0), "C3": (Decimal("0"), 0), "C4": (Decimal("0"), 0)}
     assert {row[3] for row in got.values()} == {"v1"}
     assert_matches_oracle(handmade_db, as_of=dt.date(2026, 7, 1))
+
+
+OVERRIDES = [
+    "v2,2026-09-15,SMB,report_created,7.0,SMB report authors renew even more",
+    "v2,2026-09-15,Enterprise,report_created,20.0,Enterprise reports are board material",
+    "v2,2026-09-15,Enterprise,user_invited,1.0,Enterprise seats come through SSO",
+]
+
+
+def test_handmade_segment_overrides(handmade_db, tmp_path):
+    """The same hand-made data with v2 overrides for SMB and Enterprise, worked by hand:
+      C1 (SMB): 2 x 7 (SMB override of report_created) + 8 + 0 + (-4)          = 18
+      C2 (Enterprise): no events                                                  = 0
+      C3 (SMB): session_started has no override: 0.5                              = 0.5
+      C4 (SMB now, Enterprise before): 7 (SMB override) + 12 (the default: the
+          Enterprise override of user_invited is not C4's any more)               = 19
+    """
+    project = copy_project(tmp_path / "project")
+    seed = project / "seeds" / "ces_event_weights.csv"
+    seed.write_text(seed.read_text() + "\n".join(OVERRIDES) + "\n")
+    env = {"DBT_PROFILES_DIR": str(project / "profiles")}
+    dbt(handmade_db, "build", "--project-dir", str(project), env=env)
+    got = mart_scores(handmade_db)
+    assert {cid: row[1] for cid, row in got.items()} == {
+        "C1": Decimal("18"), "C2": Decimal("0"), "C3": Decimal("0.5"), "C4": Decimal("19")}
+    assert_matches_oracle(handmade_db, weights_csv=seed)
+    sources = dict(((c, t), s) for c, t, s in query(handmade_db, """
+        select customer_id, event_type, weight_source from marts.fct_customer_event_contributions"""))
+    assert sources[("C1", "report_created")] == "segment"
+    assert sources[("C1", "report_shared")] == "default"
+    assert sources[("C4", "user_invited")] == "default"
+    dbt(handmade_db, "build")  # back to the shipped seed for the other tests
+
+
+def test_a_seed_without_the_segment_column_builds_unchanged(handmade_db, tmp_path):
+    """A seed written before segments existed (no segment column) gives the same marts."""
+    dbt(handmade_db, "build")
+    before = mart_scores(handmade_db)
+    project = copy_project(tmp_path / "project")
+    seed = project / "seeds" / "ces_event_weights.csv"
+    rows = [line.split(",", 5) for line in seed.read_text().splitlines()]
+    assert rows[0][2] == "segment"
+    seed.write_text("\n".join(",".join(r[:2] + r[3:]) for r in rows if r[2] == "" or r[2] == "segment") + "\n")
+    env = {"DBT_PROFILES_DIR": str(project / "profiles")}
+    dbt(handmade_db, "build", "--project-dir", str(project), env=env)
+    assert mart_scores(handmade_db) == before
+    assert query(handmade_db, "select count(*) from information_schema.columns where table_schema = 'seeds' "
+                              "and table_name = 'ces_event_weights' and column_name = 'segment'") == [(0,)]
+    dbt(handmade_db, "build")

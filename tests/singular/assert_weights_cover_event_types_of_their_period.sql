@@ -13,7 +13,9 @@ daily_events as (
 
 weights as (
 
+    -- the defaults: every override needs one (assert_weights_overrides_have_a_default)
     select * from {{ ref('stg_weights__event_weights') }}
+    where segment is null
 
 ),
 

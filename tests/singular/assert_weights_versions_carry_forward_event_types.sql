@@ -3,9 +3,19 @@
 -- its row with weight 0 and say why in description.
 with
 
-weights as (
+-- the defaults (every override needs one: assert_weights_overrides_have_a_default), read once
+-- per side: DuckDB 2.0.0 can lose a filter when an anti join reads one CTE twice
+previous_weights as (
 
     select * from {{ ref('stg_weights__event_weights') }}
+    where segment is null
+
+),
+
+successor_weights as (
+
+    select * from {{ ref('stg_weights__event_weights') }}
+    where segment is null
 
 ),
 
@@ -36,9 +46,9 @@ left_out as (
         previous_weights.event_type
 
     from successions
-    inner join weights as previous_weights
+    inner join previous_weights
         on successions.previous_version = previous_weights.weights_version
-    left join weights as successor_weights
+    left join successor_weights
         on
             successions.weights_version = successor_weights.weights_version
             and previous_weights.event_type = successor_weights.event_type

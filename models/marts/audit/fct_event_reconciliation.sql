@@ -25,7 +25,9 @@ customers as (
 
 weights as (
 
+    -- a type is weighted when the version has a default for it (every override has one)
     select * from {{ ref('stg_weights__event_weights') }}
+    where segment is null
 
 ),
 
