@@ -440,6 +440,11 @@ def generate(opts: Options) -> dict[str, int]:
                 "(--force) to replace raw.customers, raw.product_events and raw.support_tickets; no other "
                 "table is ever touched.")
         if contents.user:
+            in_our_schemas = [t for t in contents.user if t.split(".", 1)[0] in ("demo", "demo_work")]
+            if in_our_schemas:
+                raise CesError(f"{opts.path} holds tables of yours in the schemas the demo generator writes "
+                               f"and drops ({', '.join(in_our_schemas[:6])}), so even FORCE=1 does not "
+                               "write demo data into this file. Use another file (CES_DUCKDB_PATH=...).")
             replaced = [t for t in contents.user if t in GENERATED_TABLES]
             log(opts, "FORCE: replacing " + (", ".join(replaced) or "no table of yours")
                 + "; every other table of yours stays as it is")

@@ -375,3 +375,26 @@ def test_compile_does_not_log_reprocessing(built_small):
     assert "reprocess" not in proc.stdout
     # the control: the same macro does log when a build processes
     assert "no load day changed" in dbt(built_small, "build").stdout
+
+
+def test_force_never_writes_into_a_demo_schema_of_the_users(project, tmp_path):
+    """FORCE=1 may replace the raw contract tables, but the generator also writes and drops
+    the schemas demo and demo_work: a table of the user's there makes it refuse."""
+    db, serving = tmp_path / "own.duckdb", tmp_path / "serving.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("create schema demo")
+    con.execute("create table demo.customer_archetypes as select 'mine' as customer_id, 'note' as archetype")
+    con.close()
+    before = checksums_all(db)
+    proc = make(project, "demo-data", db, serving, "EVENTS=3000", "CUSTOMERS=30", "FORCE=1")
+    assert proc.returncode != 0 and "demo.customer_archetypes" in proc.stderr and "even FORCE=1" in proc.stderr
+    assert checksums_all(db) == before and "raw" not in schemas(db)
+
+
+def checksums_all(db: Path) -> dict[str, tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {f"{s}.{t}": con.execute(f'select count(*), sum(hash(r)) from "{s}"."{t}" as r').fetchone()
+                for s, t in con.execute("select schema_name, table_name from duckdb_tables()").fetchall()}
+    finally:
+        con.close()
