@@ -69,10 +69,12 @@ weighted as (
         in_windows.previous_event_count,
         scoring_window.weights_version,
         weights.weight,
+        -- typed explicitly, so every engine keeps the same scale (PostgreSQL's numeric has none)
+        cast(coalesce(weights.weight, 0) * in_windows.event_count as decimal(18, 4)) as contribution,
+        cast(coalesce(weights.weight, 0) * in_windows.previous_event_count as decimal(18, 4))
+            as previous_contribution,
         -- an unweighted type (weight null, adds 0) has no override either: the default applies
-        coalesce(weights.weight_source, 'default') as weight_source,
-        coalesce(weights.weight, 0) * in_windows.event_count as contribution,
-        coalesce(weights.weight, 0) * in_windows.previous_event_count as previous_contribution
+        coalesce(weights.weight_source, 'default') as weight_source
 
     from in_windows
     cross join scoring_window

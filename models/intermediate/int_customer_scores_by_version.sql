@@ -39,7 +39,8 @@ points as (
     select
         customers.customer_key,
         versions.weights_version,
-        sum(coalesce(weights.weight, 0) * event_types.event_count) as engagement_score,
+        cast(sum(coalesce(weights.weight, 0) * event_types.event_count) as decimal(18, 4))
+            as engagement_score,
         sum(event_types.event_count) as event_count
 
     from event_types
@@ -61,7 +62,7 @@ scored as (
         customers.customer_key,
         customers.segment,
         versions.weights_version,
-        coalesce(points.engagement_score, 0) as engagement_score,
+        cast(coalesce(points.engagement_score, 0) as decimal(18, 4)) as engagement_score,
         coalesce(points.event_count, 0) as event_count
 
     from customers

@@ -35,12 +35,9 @@ final as (
         cast(event_types.weight as decimal(12, 4)) as weight,
         event_types.weight_source,
         cast(event_types.contribution as decimal(18, 4)) as contribution,
-        cast(
-            case
-                when scores.engagement_score <> 0
-                    then event_types.contribution / scores.engagement_score
-            end as decimal(18, 6)
-        ) as share_of_score,
+        {{ ces_decimal(
+            "case when scores.engagement_score <> 0 then event_types.contribution / scores.engagement_score end", 18, 6
+        ) }} as share_of_score,
         scoring_window.weights_version,
         scoring_window.window_start,
         scoring_window.window_end

@@ -13,10 +13,10 @@ per_segment as (
         month_start,
         cast(count(*) as bigint) as customers,
         cast(sum(engagement_score) as decimal(18, 4)) as total_engagement_score,
-        cast(avg(engagement_score) as decimal(18, 4)) as avg_engagement_score,
+        {{ ces_decimal('avg(engagement_score)', 18, 4) }} as avg_engagement_score,
         cast(sum(engagement_score_latest_weights) as decimal(18, 4))
             as total_engagement_score_latest_weights,
-        cast(avg(engagement_score_latest_weights) as decimal(18, 4))
+        {{ ces_decimal('avg(engagement_score_latest_weights)', 18, 4) }}
             as avg_engagement_score_latest_weights,
         cast(sum(event_count) as bigint) as event_count,
         max(weights_version) as weights_version,

@@ -11,15 +11,15 @@ per_segment as (
     select
         segment,
         cast(count(*) as bigint) as customers,
-        cast(avg(base_score) as decimal(18, 4)) as avg_base_score,
-        cast(avg(compare_score) as decimal(18, 4)) as avg_compare_score,
-        cast(
-            percentile_cont(0.5) within group (order by base_score) as decimal(18, 4)
-        ) as median_base_score,
-        cast(
-            percentile_cont(0.5) within group (order by compare_score) as decimal(18, 4)
-        ) as median_compare_score,
-        cast(avg(score_delta) as decimal(18, 4)) as avg_score_delta,
+        {{ ces_decimal('avg(base_score)', 18, 4) }} as avg_base_score,
+        {{ ces_decimal('avg(compare_score)', 18, 4) }} as avg_compare_score,
+        {{ ces_decimal(
+            "percentile_cont(0.5) within group (order by base_score)", 18, 4
+        ) }} as median_base_score,
+        {{ ces_decimal(
+            "percentile_cont(0.5) within group (order by compare_score)", 18, 4
+        ) }} as median_compare_score,
+        {{ ces_decimal('avg(score_delta)', 18, 4) }} as avg_score_delta,
         cast(sum(case when tier_change = 'up' then 1 else 0 end) as bigint) as customers_tier_up,
         cast(sum(case when tier_change = 'down' then 1 else 0 end) as bigint) as customers_tier_down,
         cast(sum(case when tier_change = 'same' then 1 else 0 end) as bigint) as customers_tier_same,

@@ -103,3 +103,52 @@ def demo_db(tmp_path_factory) -> Path:
     generate(db, "--seed", "7", "--defects")
     dbt(db, "build")
     return db
+
+
+def find_pg_bin(name: str) -> str | None:
+    """A PostgreSQL server binary: on PATH, else in Debian's versioned folder."""
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    return str(candidates[-1]) if candidates else None
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server of the tests' own: initdb in a temporary folder, a free port on
+    127.0.0.1, stopped at the end whatever happens. initdb refuses root, so as root it runs as
+    the `postgres` OS user. Yields the CES_PG_* environment that reaches it."""
+    initdb, pg_ctl = find_pg_bin("initdb"), find_pg_bin("pg_ctl")
+    if not initdb or not pg_ctl:
+        pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) are missing: .ci/run installs them "
+                    "(apt-get install postgresql)")
+    # not under pytest's own temporary folder: as root that one is closed to the postgres user
+    import tempfile
+    base = Path(tempfile.mkdtemp(prefix="ces-postgres-"))
+    data = base / "data"
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = free_port()
+    subprocess.run([*as_user, initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
+                    "--no-sync"], check=True, capture_output=True)
+    subprocess.run([*as_user, pg_ctl, "-D", str(data), "-l", str(base / "server.log"), "-w", "-o",
+                    f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
+                    "-c synchronous_commit=off -c full_page_writes=off", "start"],
+                   check=True, capture_output=True)
+    env = {"CES_PG_HOST": "127.0.0.1", "CES_PG_PORT": str(port), "CES_PG_USER": "postgres",
+           "CES_PG_PASSWORD": "", "CES_PG_DBNAME": "postgres", "PGOPTIONS": "-c jit=off"}
+    try:
+        yield env
+    finally:
+        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)

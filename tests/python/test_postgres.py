@@ -1,0 +1,164 @@
+"""The same models on PostgreSQL: a server the tests start themselves, the demo data with every
+defect landed with COPY, `dbt build` (every data, unit and reconciliation test), the oracle,
+incremental runs equal to a full refresh, and every public mart equal to DuckDB's."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import dbt, except_both_ways
+from oracle import scores
+
+from cestools.engines import RAW_TABLES, land_duckdb_tables_in_postgres, pg_connect
+
+
+def public_marts(db: Path) -> list[str]:
+    """The public marts, from the manifest of the DuckDB build beside db."""
+    manifest = json.loads((db.parent / "target" / "manifest.json").read_text())
+    return sorted(n["name"] for n in manifest["nodes"].values()
+                  if n["resource_type"] == "model" and n.get("access") == "public")
+
+
+def pg_build(db: Path, env: dict, *args: str, database: str) -> str:
+    """dbt on the postgres target, with target and logs beside db (the DuckDB twin)."""
+    proc = dbt(db.parent / "pg" / "pg.duckdb", *args,
+               env={**env, "CES_TARGET": "postgres", "CES_PG_DBNAME": database})
+    return proc.stdout
+
+
+def create_database(env: dict, name: str) -> None:
+    pg = pg_connect(env)
+    pg.autocommit = True
+    with pg.cursor() as cur:
+        cur.execute(f'drop database if exists "{name}"')
+        cur.execute(f'create database "{name}"')
+    pg.close()
+
+
+def pg_to_duckdb(env: dict, database: str, tables: list[str], con: duckdb.DuckDBPyConnection) -> None:
+    """Copy marts from PostgreSQL into schema pg of a DuckDB connection: fetched as text, then
+    cast to the types of the same mart in schema marts (the DuckDB build)."""
+    import pandas as pd
+
+    pg = pg_connect({**env, "CES_PG_DBNAME": database})
+    con.execute("create schema if not exists pg")
+    try:
+        for t in tables:
+            types = dict(con.execute(f"""select column_name, data_type from duckdb_columns()
+                                         where schema_name = 'marts' and table_name = '{t}'""").fetchall())
+            with pg.cursor() as cur:
+                cur.execute(f"select * from marts.{t}")
+                columns = [d.name for d in cur.description]
+                rows = [[None if v is None else str(v) for v in r] for r in cur.fetchall()]
+            assert set(columns) == set(types), (t, set(columns) ^ set(types))
+            con.register("incoming", pd.DataFrame(rows, columns=columns, dtype=object))
+            con.execute(f"create or replace table pg.{t} as select "
+                        + ", ".join(f'cast("{c}" as {types[c]}) as "{c}"' for c in columns) + " from incoming")
+            con.unregister("incoming")
+    finally:
+        pg.close()
+
+
+def common_columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """Every column cast to text in a canonical form, so types that differ by engine (numeric
+    vs decimal(18,4), timestamp precision) compare by value."""
+    cols = con.execute(f"""select column_name, data_type from duckdb_columns()
+                           where schema_name = 'marts' and table_name = '{table}'
+                           order by column_index""").fetchall()
+    out = []
+    for name, data_type in cols:
+        if data_type.startswith("DECIMAL"):
+            scale = int(data_type.rstrip(")").split(",")[1])
+            out.append(f"cast(round(cast({name} as decimal(38, {scale})), {scale}) as varchar) as {name}")
+        elif data_type in ("DOUBLE", "FLOAT"):
+            out.append(f"cast(round({name}, 6) as varchar) as {name}")
+        else:
+            out.append(f"cast({name} as varchar) as {name}")
+    return ", ".join(out)
+
+
+@pytest.fixture(scope="module")
+def pg_built(postgres, demo_db):
+    """The demo data with defects (the DuckDB session build) landed in PostgreSQL and built."""
+    create_database(postgres, "ces_demo")
+    pg = pg_connect({**postgres, "CES_PG_DBNAME": "ces_demo"})
+    try:
+        land_duckdb_tables_in_postgres(demo_db, pg, [("raw", t) for t in RAW_TABLES])
+    finally:
+        pg.close()
+    out = pg_build(demo_db, postgres, "build", database="ces_demo")
+    return postgres, out
+
+
+def test_postgres_build_passes_every_test(pg_built):
+    _env, out = pg_built
+    assert re.search(r"Done\. PASS=\d+ WARN=\d+ ERROR=0 SKIP=0", out), out[-3000:]
+    unit_tests = re.search(r"(\d+) unit tests", out)
+    assert unit_tests and int(unit_tests.group(1)) > 0, "the unit tests ran on PostgreSQL too"
+
+
+def test_postgres_scores_match_the_oracle(pg_built, demo_db):
+    env, _out = pg_built
+    expected = scores(str(demo_db))
+    pg = pg_connect({**env, "CES_PG_DBNAME": "ces_demo"})
+    with pg.cursor() as cur:
+        cur.execute("select customer_id, engagement_score, event_count, weights_version "
+                    "from marts.fct_customer_engagement")
+        actual = {r[0]: (Decimal(r[1]), r[2], r[3]) for r in cur.fetchall()}
+    pg.close()
+    assert set(actual) == set(expected)
+    wrong = [c for c, e in expected.items()
+             if actual[c] != (e.engagement_score, e.event_count, e.weights_version)]
+    assert not wrong, f"{len(wrong)} customers differ from the oracle, e.g. {wrong[:3]}"
+    assert sum(1 for s in expected.values() if s.event_count > 0) > 100
+
+
+def test_every_public_mart_equals_duckdb(pg_built, demo_db, tmp_path):
+    env, _out = pg_built
+    marts = public_marts(demo_db)
+    assert len(marts) >= 9
+    con = duckdb.connect(str(tmp_path / "compare.duckdb"))
+    con.execute(f"attach '{demo_db}' as build (read_only)")
+    con.execute("create schema marts")
+    for t in marts:
+        con.execute(f"create table marts.{t} as select * from build.marts.{t}")
+    pg_to_duckdb(env, "ces_demo", marts, con)
+    for t in marts:
+        cols = common_columns(con, t)
+        left, right = f"(select {cols} from marts.{t})", f"(select {cols} from pg.{t})"
+        assert except_both_ways(con, left, right) == (0, 0), t
+        assert con.execute(f"select count(*) from marts.{t}").fetchone()[0] > 0 or t == "fct_quarantined_events"
+    con.close()
+
+
+def test_postgres_incremental_equals_full_refresh(postgres, demo_db, tmp_path):
+    """Two batches of loads, built incrementally, then compared with a --full-refresh of the
+    same data, table by table (EXCEPT ALL both ways, in PostgreSQL itself)."""
+    create_database(postgres, "ces_batches")
+    pg = pg_connect({**postgres, "CES_PG_DBNAME": "ces_batches"})
+    cutoff = duckdb.connect(str(demo_db), read_only=True).execute(
+        "select max(loaded_at) - interval 20 day from raw.product_events").fetchone()[0]
+    land_duckdb_tables_in_postgres(demo_db, pg, [("raw", t) for t in RAW_TABLES], where=f"loaded_at <= '{cutoff}'")
+    pg_build(demo_db, postgres, "build", database="ces_batches")
+    land_duckdb_tables_in_postgres(demo_db, pg, [("raw", t) for t in RAW_TABLES],
+                                   where=f"loaded_at > '{cutoff}'", append=True)
+    out = pg_build(demo_db, postgres, "build", database="ces_batches")
+    assert "reprocessing load days" in out, "the second run is incremental"
+    tables = [f"marts.{t}" for t in public_marts(demo_db)] + ["intermediate.int_engagement_events_daily"]
+    with pg.cursor() as cur:
+        cur.execute("create schema incremental")
+        for t in tables:
+            cur.execute(f"create table incremental.{t.split('.')[1]} as select * from {t}")
+    pg.commit()
+    pg_build(demo_db, postgres, "build", "--full-refresh", database="ces_batches")
+    with pg.cursor() as cur:
+        for t in tables:
+            for a, b in ((t, f"incremental.{t.split('.')[1]}"), (f"incremental.{t.split('.')[1]}", t)):
+                cur.execute(f"select count(*) from (select * from {a} except all select * from {b}) as d")
+                assert cur.fetchone()[0] == 0, (t, a, b)
+    pg.close()
