@@ -38,6 +38,9 @@ from cestools import errors, settings, warehouse
 from cestools.errors import CesError
 
 PII_COLUMNS = ("customer_name",)
+# the serving file's DuckDB storage format: v1.0.0 is read by every DuckDB client from 1.0 on
+# (DuckDB 2.0's own default, the newest format, is refused by 1.x clients: "version number 999")
+DEFAULT_STORAGE_VERSION = "v1.0.0"
 PASSED = ("success", "pass", "warn")
 
 
@@ -132,7 +135,8 @@ def replace_atomically(tmp: Path, final: Path) -> None:
     os.replace(tmp, final)
 
 
-def publish(build: Path, serving: Path, parquet_dir: Path, target: Path, with_pii: bool) -> None:
+def publish(build: Path, serving: Path, parquet_dir: Path, target: Path, with_pii: bool,
+            storage_version: str = DEFAULT_STORAGE_VERSION) -> None:
     started = time.time()
     invocation = check_build_passed(build, target)
     marts = public_marts(target / "manifest.json")
@@ -141,19 +145,22 @@ def publish(build: Path, serving: Path, parquet_dir: Path, target: Path, with_pi
     tmp_db = serving.with_name(f".{serving.name}.{os.getpid()}.tmp")
     tmp_db.unlink(missing_ok=True)
     staged: list[tuple[Path, Path]] = []  # (temporary file, destination)
-    con = duckdb.connect(str(tmp_db))
+    con = duckdb.connect()
     try:
+        # written in a storage version that older DuckDB clients (BI drivers) can read
+        con.execute(f"attach '{tmp_db}' as serving (storage_version '{storage_version}')")
         con.execute(f"attach '{build}' as build (read_only)")
         for i, (schema, name) in enumerate(marts, 1):
             cols = served_columns(con, schema, name, with_pii)
-            con.execute(f'create table main."{name}" as select {cols} from build."{schema}"."{name}"')
+            con.execute(f'create table serving.main."{name}" as select {cols} from build."{schema}"."{name}"')
             tmp_parquet = parquet_dir / f".{name}.parquet.{os.getpid()}.tmp"
-            con.execute(f"copy main.\"{name}\" to '{tmp_parquet}' (format parquet)")
+            con.execute(f"copy serving.main.\"{name}\" to '{tmp_parquet}' (format parquet)")
             staged.append((tmp_parquet, parquet_dir / f"{name}.parquet"))
-            rows = con.execute(f'select count(*) from main."{name}"').fetchone()[0]
+            rows = con.execute(f'select count(*) from serving.main."{name}"').fetchone()[0]
             log(f"{i}/{len(marts)} {name}: {rows:,} rows")
         con.execute("detach build")
-        con.execute("checkpoint")
+        con.execute("checkpoint serving")
+        con.execute("detach serving")
         con.close()
     except BaseException:
         con.close()
@@ -180,9 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--target-path", type=Path, default=Path(os.environ.get("DBT_TARGET_PATH", "target")),
                    help="dbt's target folder of the build: run_results.json and manifest.json")
     p.add_argument("--vars", default=None, help="the --vars given to dbt build (YAML)")
+    p.add_argument("--storage-version", default=os.environ.get("CES_SERVING_STORAGE_VERSION",
+                                                               DEFAULT_STORAGE_VERSION),
+                   help="DuckDB storage version of the serving file (default %(default)s: DuckDB 1.0 "
+                        "and later read it); CES_SERVING_STORAGE_VERSION")
     a = p.parse_args(argv)
     publish(a.build, a.serving, a.parquet_dir or a.serving.parent / "serving", a.target_path,
-            serve_customer_name(a.vars))
+            serve_customer_name(a.vars), a.storage_version)
     return 0
 
 

@@ -245,3 +245,47 @@ def test_empty_window_and_empty_raw_tables_build_with_zeros(tmp_path):
     assert query(db, """select segment, engagement_score, event_count, engagement_tier
                         from marts.fct_customer_engagement""") == [("unknown", 0, 0, "dormant")]
     assert query(db, "select count(*) from marts.fct_event_reconciliation")[0][0] == 0
+
+
+# --- clients of the serving file -------------------------------------------------------------
+
+OLD_DUCKDB = "1.4.4"  # the DuckDB inside many BI drivers; it refuses DuckDB 2.0's newest storage format
+EXPORT = textwrap.dedent("""
+    # run by another DuckDB: every table of the serving file out to Parquet, as that client read it
+    import sys, duckdb
+    serving, out = sys.argv[1:3]
+    con = duckdb.connect(serving, read_only=True)
+    for (table,) in con.execute("select table_name from duckdb_tables() order by 1").fetchall():
+        con.execute(f"copy {table} to '{out}/{table}.parquet' (format parquet)")
+    print(duckdb.__version__)
+""")
+
+
+def test_serving_file_opens_in_an_older_duckdb_client(small_project, tmp_path):
+    """The serving file is written in a storage version DuckDB 1.x reads: a separate small
+    environment with DuckDB 1.4 opens it, and every mart it reads equals the build's."""
+    _project, db, serving = small_project
+    venv = tmp_path / "duckdb1"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    f"duckdb=={OLD_DUCKDB}"], check=True, capture_output=True)
+    out = tmp_path / "read_by_old_client"
+    out.mkdir()
+    proc = subprocess.run([str(venv / "bin" / "python"), "-c", EXPORT, str(serving), str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == OLD_DUCKDB
+    con = duckdb.connect()
+    con.execute(f"attach '{db}' as build (read_only)")
+    marts = [t for (t,) in con.execute("""select table_name from duckdb_tables()
+        where database_name = 'build' and schema_name = 'marts' order by 1""").fetchall()]
+    assert sorted(p.stem for p in out.glob("*.parquet")) == marts
+    for t in marts:
+        served = con.execute(f"select column_name, column_type from (describe select * from '{out / t}.parquet')"
+                             ).fetchall()
+        built = dict(con.execute(f"select column_name, data_type from duckdb_columns() where database_name = 'build' "
+                                 f"and schema_name = 'marts' and table_name = '{t}'").fetchall())
+        assert all(built[c] == ty for c, ty in served), (t, served)  # decimals stay decimals
+        cols = ", ".join(f'"{c}"' for c, _ty in served)
+        assert except_both_ways(con, f"build.marts.{t}", f"'{out / t}.parquet'", cols) == (0, 0), t
+    con.close()
