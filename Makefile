@@ -6,6 +6,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
+# TARGET=postgres: the same build on PostgreSQL (CES_PG_* say where; README, "PostgreSQL")
+TARGET ?= $(or $(CES_TARGET),duckdb)
+export CES_TARGET := $(TARGET)
+# PostgreSQL's JIT adds 1-3 s to each query over the chain of views: off for our sessions only
+export PGOPTIONS ?= -c jit=off
 export CES_DUCKDB_PATH ?= warehouse/ces.duckdb
 # what BI tools read: written only by the publish step, after dbt build passed
 export CES_SERVING_PATH ?= warehouse/serving.duckdb
@@ -29,6 +34,7 @@ TEST_DB := warehouse/test/ces_test.duckdb
 
 help:
 	@echo "make build                  set up .venv, load demo data into a file with no raw tables, dbt build, publish, print a summary"
+	@echo "make build TARGET=postgres  the same on PostgreSQL (CES_PG_* say where): publishes the schema serving for the role ces_bi"
 	@echo "make test                   set up, lint (sqlfluff + ruff), dbt build on fresh demo data, pytest"
 	@echo "make demo-data EVENTS=<n>   regenerate the demo raw data (CUSTOMERS=, SEED=, DEFECTS=1; FORCE=1 to replace raw tables it did not write)"
 	@echo "make weights-impact         report what a weight change does (default: version in force vs newest; BASE=v1 COMPARE=v2)"

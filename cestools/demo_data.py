@@ -28,6 +28,7 @@ import random
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -103,6 +104,7 @@ class Options:
     quiet: bool = False
     force: bool = False
     raw_schema: str = "raw"  # the var ces_raw_schema of this run: demo data lands only in `raw`
+    target: str = "duckdb"  # CES_TARGET: duckdb, or postgres (generated in DuckDB, landed with COPY)
 
 
 def log(opts: Options, message: str) -> None:
@@ -410,7 +412,105 @@ def check_options(opts: Options) -> None:
                        "(default 2000). Nothing was changed.")
 
 
+def should_generate(opts: Options, contents: warehouse.Contents, name: str) -> bool:
+    """The ownership rules, the same on every engine: True to write demo data, False to leave
+    the warehouse as it is; a refusal raises CesError before anything is changed."""
+    if opts.if_empty:
+        if opts.raw_schema != "raw":
+            log(opts, f"ces_raw_schema is {opts.raw_schema}: building on the tables there as they are "
+                      "(demo data is written only when the raw schema is raw and the warehouse holds no table)")
+            return False
+        if contents.user:
+            log(opts, f"{name} holds your own tables ({contents.describe_user()}): building on "
+                      "them as they are; no demo data is written")
+            return False
+        if contents.demo_complete:
+            log(opts, f"{name} already has demo data; leaving it as it is")
+            return False
+    elif contents.user and not opts.force:
+        raise CesError(
+            f"{name} holds tables the demo generator did not write ({contents.describe_user()}), "
+            "so it is treated as your data and nothing was changed. To score it, run `make build` "
+            "(with VARS='{ces_raw_schema: <schema>}' if it is not in raw). To write demo data, use "
+            "another warehouse (for DuckDB: CES_DUCKDB_PATH=warehouse/demo.duckdb make demo-data), or pass "
+            "FORCE=1 (--force) to replace raw.customers, raw.product_events and raw.support_tickets; no "
+            "other table is ever touched.")
+    if contents.user:
+        in_our_schemas = [t for t in contents.user if t.split(".", 1)[0] in ("demo", "demo_work")]
+        if in_our_schemas:
+            raise CesError(f"{name} holds tables of yours in the schemas the demo generator writes "
+                           f"and drops ({', '.join(in_our_schemas[:6])}), so even FORCE=1 does not "
+                           "write demo data there. Use another warehouse.")
+        replaced = [t for t in contents.user if t in GENERATED_TABLES]
+        log(opts, "FORCE: replacing " + (", ".join(replaced) or "no table of yours")
+            + "; every other table of yours stays as it is")
+    return True
+
+
+def postgres_contents(pg, owned: set[str]) -> warehouse.Contents:
+    """The PostgreSQL database's tables sorted by owner, as warehouse.inspect does for DuckDB."""
+    from cestools.publish import SERVING_MARK
+
+    with pg.cursor() as cur:
+        # the serving schema the publish step created (it marks it) is the project's too
+        cur.execute("select nspname from pg_namespace where obj_description(oid, 'pg_namespace') = %s",
+                    [SERVING_MARK])
+        owned = owned | {schema for (schema,) in cur.fetchall()}
+        cur.execute("""select table_schema || '.' || table_name from information_schema.tables
+                       where table_schema not in ('pg_catalog', 'information_schema')
+                       and table_schema not like 'pg\\_%' order by 1""")
+        tables = [t for (t,) in cur.fetchall()]
+        marked: set[str] = set()
+        complete = False
+        if warehouse.DEMO_MARKER in tables:
+            cur.execute(f"select table_schema || '.' || table_name, complete from {warehouse.DEMO_MARKER}")
+            rows = cur.fetchall()
+            marked = {name for name, _ in rows} | {warehouse.DEMO_MARKER}
+            complete = bool(rows) and all(done for _, done in rows)
+    contents = warehouse.Contents(demo_complete=complete)
+    for name in tables:
+        schema = name.split(".", 1)[0]
+        (contents.demo if name in marked else contents.project if schema in owned else contents.user).append(name)
+    return contents
+
+
+def generate_postgres(opts: Options) -> dict[str, int]:
+    """Demo data on PostgreSQL (CES_TARGET=postgres): generated in a scratch DuckDB file of the
+    generator's own (warehouse/demo-for-postgres.duckdb), then landed with COPY, under the same
+    ownership rules as a DuckDB file."""
+    from cestools import engines
+
+    check_options(opts)
+    owned = warehouse.project_schemas()
+    pg = engines.pg_connect()
+    try:
+        contents = postgres_contents(pg, owned)
+        where = engines.pg_params()
+        name = f"PostgreSQL {where['host']}:{where['port']}/{where['dbname']}"
+        if not should_generate(opts, contents, name):
+            return {}
+        scratch = Path(opts.path).parent / "demo-for-postgres.duckdb"
+        scratch.unlink(missing_ok=True)
+        generated = generate(Options(**{**opts.__dict__, "path": str(scratch), "if_empty": False,
+                                        "force": False, "target": "duckdb"}))
+        with pg.cursor() as cur:
+            for schema in sorted(owned - {"raw", "demo", opts.raw_schema}):
+                cur.execute(f'drop schema if exists "{schema}" cascade')
+        pg.commit()
+        # the marker last: a landing that stops half-way leaves no complete demo marker
+        demo_tables = [("raw", "customers"), ("raw", "product_events"), ("raw", "support_tickets"),
+                       ("demo", "customer_archetypes"), *([("demo", "injected_defects")] if opts.defects else []),
+                       ("demo", "generated_tables")]
+        engines.land_duckdb_tables_in_postgres(scratch, pg, demo_tables)
+        log(opts, f"landed in {name}: " + ", ".join(f"{k} {v:,}" for k, v in generated.items()))
+        return generated
+    finally:
+        pg.close()
+
+
 def generate(opts: Options) -> dict[str, int]:
+    if opts.target == "postgres":
+        return generate_postgres(opts)
     check_options(opts)
     os.makedirs(os.path.dirname(os.path.abspath(opts.path)), exist_ok=True)
     con = errors.connect(opts.path)
@@ -419,35 +519,8 @@ def generate(opts: Options) -> dict[str, int]:
         con.execute("set memory_limit='4GB'")
         owned = warehouse.project_schemas()
         contents = warehouse.inspect(con, owned)
-        if opts.if_empty:
-            if opts.raw_schema != "raw":
-                log(opts, f"ces_raw_schema is {opts.raw_schema}: building on the tables there as they are "
-                          "(demo data is written only when the raw schema is raw and the file holds no table)")
-                return {}
-            if contents.user:
-                log(opts, f"{opts.path} holds your own tables ({contents.describe_user()}): building on "
-                          "them as they are; no demo data is written")
-                return {}
-            if contents.demo_complete:
-                log(opts, f"{opts.path} already has demo data; leaving it as it is")
-                return counts(con)
-        elif contents.user and not opts.force:
-            raise CesError(
-                f"{opts.path} holds tables the demo generator did not write ({contents.describe_user()}), "
-                "so it is treated as your data and nothing was changed. To score it, run `make build` "
-                "(with VARS='{ces_raw_schema: <schema>}' if it is not in raw). To write demo data, use "
-                "another file (CES_DUCKDB_PATH=warehouse/demo.duckdb make demo-data), or pass FORCE=1 "
-                "(--force) to replace raw.customers, raw.product_events and raw.support_tickets; no other "
-                "table is ever touched.")
-        if contents.user:
-            in_our_schemas = [t for t in contents.user if t.split(".", 1)[0] in ("demo", "demo_work")]
-            if in_our_schemas:
-                raise CesError(f"{opts.path} holds tables of yours in the schemas the demo generator writes "
-                               f"and drops ({', '.join(in_our_schemas[:6])}), so even FORCE=1 does not "
-                               "write demo data into this file. Use another file (CES_DUCKDB_PATH=...).")
-            replaced = [t for t in contents.user if t in GENERATED_TABLES]
-            log(opts, "FORCE: replacing " + (", ".join(replaced) or "no table of yours")
-                + "; every other table of yours stays as it is")
+        if not should_generate(opts, contents, opts.path):
+            return counts(con) if contents.demo_complete and opts.if_empty else {}
         started = time.time()
         log(opts, f"generating ~{opts.events:,} events for {opts.customers:,} customers "
                   f"(seed {opts.seed}, history ending {opts.end_date}) into {opts.path}")
@@ -502,7 +575,8 @@ def parse_args(argv: list[str] | None = None) -> Options:
     raw_schema = settings.project_vars(a.vars).get("ces_raw_schema", "raw")
     return Options(path=a.path, events=a.events, customers=a.customers, seed=a.seed,
                    end_date=a.end_date, if_empty=a.if_empty, defects=a.defects,
-                   quiet=a.quiet, force=a.force, raw_schema=str(raw_schema))
+                   quiet=a.quiet, force=a.force, raw_schema=str(raw_schema),
+                   target=os.environ.get("CES_TARGET", "duckdb"))
 
 
 def main(argv: list[str] | None = None) -> int:

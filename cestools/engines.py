@@ -72,3 +72,43 @@ def land_duckdb_tables_in_postgres(duck_path: Path, pg, tables: list[tuple[str, 
     finally:
         con.close()
     return landed
+
+
+def target() -> str:
+    """The profile target this run uses: CES_TARGET (default duckdb), as profiles.yml reads it."""
+    return os.environ.get("CES_TARGET", "duckdb")
+
+
+class Warehouse:
+    """The few queries cestools runs on the built warehouse, on whichever engine holds it."""
+
+    def __init__(self, name: str, con, engine: str) -> None:
+        self.name, self.con, self.engine = name, con, engine
+
+    def fetchall(self, sql: str) -> list[tuple]:
+        if self.engine == "duckdb":
+            return self.con.execute(sql).fetchall()
+        with self.con.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchall()
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def open_warehouse(read_only: bool = True) -> Warehouse:
+    engine = target()
+    if engine == "postgres":
+        params = pg_params()
+        con = pg_connect()
+        con.autocommit = True
+        return Warehouse(f"postgres://{params['host']}:{params['port']}/{params['dbname']}", con, engine)
+    if engine != "duckdb":
+        raise CesError(f"CES_TARGET={engine}: the cestools commands run on duckdb and postgres so far.")
+    path = os.environ.get("CES_DUCKDB_PATH", "warehouse/ces.duckdb")
+    return Warehouse(path, errors.connect(path, read_only=read_only), engine)
+
+
+def quote(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import duckdb
 
-from cestools import errors, settings, warehouse
+from cestools import engines, errors, settings, warehouse
 from cestools.errors import CesError
 
 PII_COLUMNS = ("customer_name",)
@@ -62,9 +62,9 @@ def public_marts(manifest_path: Path) -> list[tuple[str, str]]:
     return sorted(marts, key=lambda m: m[1])
 
 
-def check_build_passed(build: Path, target: Path) -> str:
-    """Refuse (CesError) unless the newest dbt build of this warehouse file passed whole.
-    Returns the build's invocation id."""
+def check_run_results(target: Path) -> str:
+    """Refuse (CesError) unless the newest dbt command recorded in target/ is a whole `dbt build`
+    that passed. Returns its invocation id."""
     results_path, manifest_path = target / "run_results.json", target / "manifest.json"
     if not results_path.exists() or not manifest_path.exists():
         raise CesError(f"nothing is published: {target}/ holds no record of a dbt build. Run "
@@ -85,7 +85,7 @@ def check_build_passed(build: Path, target: Path) -> str:
         raise CesError("nothing is published: the newest dbt build did not pass ("
                        + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
                        + f"{': ' + named[:600] if named else ''}). Fix what its output says and run "
-                       "`make build` again; the serving files were left as they were.")
+                       "`make build` again; the serving data was left as it was.")
     manifest = json.loads(manifest_path.read_text())
     expected = {uid for uid, n in {**manifest["nodes"], **manifest.get("unit_tests", {})}.items()
                 if n["package_name"] == "ces" and n["resource_type"] in ("model", "seed", "test", "unit_test")}
@@ -95,7 +95,21 @@ def check_build_passed(build: Path, target: Path) -> str:
                        f"the project's {len(expected)} models, seeds and tests (a build with --select, "
                        "such as `make weights-impact`). Publishing needs a whole build that passed: "
                        "run `make build`.")
-    invocation = run["metadata"]["invocation_id"]
+    return run["metadata"]["invocation_id"]
+
+
+def check_same_warehouse(invocation: str, recorded: str | None, where: str, results_path: Path) -> None:
+    """The build in run_results.json must be the newest build the warehouse itself recorded."""
+    if recorded != invocation:
+        raise CesError(f"nothing is published: {results_path} records a dbt build of another warehouse, "
+                       f"not of {where} (its newest build is {recorded or 'none'}, the record's is "
+                       f"{invocation}). Run `make build` on this warehouse.")
+
+
+def check_build_passed(build: Path, target: Path) -> str:
+    """Refuse (CesError) unless the newest dbt build of this warehouse file passed whole.
+    Returns the build's invocation id."""
+    invocation = check_run_results(target)
     con = errors.connect(str(build), read_only=True)
     try:
         recorded = con.execute(f"""
@@ -105,11 +119,7 @@ def check_build_passed(build: Path, target: Path) -> str:
         recorded = None
     finally:
         con.close()
-    if not recorded or recorded[0] != invocation:
-        raise CesError(f"nothing is published: {results_path} records a dbt build of another warehouse "
-                       f"file, not of {build} (its newest build is "
-                       f"{recorded[0] if recorded else 'none'}, the record's is {invocation}). Run "
-                       f"`make build` with CES_DUCKDB_PATH={build}.")
+    check_same_warehouse(invocation, recorded[0] if recorded else None, str(build), target / "run_results.json")
     return invocation
 
 
@@ -176,6 +186,70 @@ def publish(build: Path, serving: Path, parquet_dir: Path, target: Path, with_pi
         + ("" if with_pii else " (customer_name left out; set ces_serve_customer_name to serve it)"))
 
 
+SERVING_MARK = "published by the CES warehouse: replaced on every publish"
+
+
+def publish_postgres(target: Path, with_pii: bool, serving_schema: str, bi_role: str) -> None:
+    """Write-audit-publish on PostgreSQL: the marts are copied into a schema of their own and
+    swapped in for the serving schema in one transaction, so a BI query sees the old tables or
+    the new ones, never half. The read-only role bi_role may read the serving schema only."""
+    started = time.time()
+    invocation = check_run_results(target)
+    pg = engines.pg_connect()
+    try:
+        with pg.cursor() as cur:
+            cur.execute("select to_regclass('intermediate.ces_build_log') is not null")
+            recorded = None
+            if cur.fetchone()[0]:
+                cur.execute(f"select invocation_id from {warehouse.BUILD_LOG} where command = 'build' "
+                            "order by started_at desc limit 1")
+                row = cur.fetchone()
+                recorded = row[0] if row else None
+            params = engines.pg_params()
+            check_same_warehouse(invocation, recorded, f"{params['host']}:{params['port']}/{params['dbname']}",
+                                 target / "run_results.json")
+            staging, previous = f"{serving_schema}__next", f"{serving_schema}__previous"
+            for schema in (serving_schema, staging, previous):
+                cur.execute("select obj_description(oid, 'pg_namespace') from pg_namespace where nspname = %s",
+                            [schema])
+                row = cur.fetchone()
+                if row and row[0] != SERVING_MARK:
+                    raise CesError(f"nothing is published: a schema {schema} exists that the publish step did "
+                                   "not create, and it never replaces what it did not create. Rename that "
+                                   "schema, or set CES_PG_SERVING_SCHEMA to another name.")
+            cur.execute("select 1 from pg_roles where rolname = %s", [bi_role])
+            if cur.fetchone() is None:
+                cur.execute(f'create role "{bi_role}" login')
+                cur.execute(f"comment on role \"{bi_role}\" is 'read-only BI role of the CES warehouse'")
+            cur.execute(f'drop schema if exists "{staging}" cascade')
+            cur.execute(f'create schema "{staging}"')
+            cur.execute(f'comment on schema "{staging}" is %s', [SERVING_MARK])
+            marts = public_marts(target / "manifest.json")
+            for i, (schema, name) in enumerate(marts, 1):
+                cur.execute("select column_name from information_schema.columns where table_schema = %s "
+                            "and table_name = %s order by ordinal_position", [schema, name])
+                cols = ", ".join(f'"{c}"' for (c,) in cur.fetchall() if with_pii or c not in PII_COLUMNS)
+                cur.execute(f'create table "{staging}"."{name}" as select {cols} from "{schema}"."{name}"')
+                log(f"{i}/{len(marts)} {name}: {cur.rowcount:,} rows")
+            cur.execute(f'grant usage on schema "{staging}" to "{bi_role}"')
+            cur.execute(f'grant select on all tables in schema "{staging}" to "{bi_role}"')
+            # the swap: everything above and below commits at once
+            cur.execute("select 1 from pg_namespace where nspname = %s", [serving_schema])
+            if cur.fetchone():
+                cur.execute(f'alter schema "{serving_schema}" rename to "{previous}"')
+            cur.execute(f'alter schema "{staging}" rename to "{serving_schema}"')
+            cur.execute(f'drop schema if exists "{previous}" cascade')
+        pg.commit()
+    except BaseException:
+        pg.rollback()
+        raise
+    finally:
+        pg.close()
+    log(f"published {len(marts)} marts of build {invocation} to the schema {serving_schema} "
+        f"(read-only role {bi_role}) in {time.time() - started:.1f} s"
+        + ("" if with_pii else " (customer_name left out; set ces_serve_customer_name to serve it)"))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--build", type=Path,
@@ -192,6 +266,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="DuckDB storage version of the serving file (default %(default)s: DuckDB 1.0 "
                         "and later read it); CES_SERVING_STORAGE_VERSION")
     a = p.parse_args(argv)
+    if engines.target() == "postgres":
+        publish_postgres(a.target_path, serve_customer_name(a.vars),
+                         os.environ.get("CES_PG_SERVING_SCHEMA", "serving"), os.environ.get("CES_PG_BI_ROLE", "ces_bi"))
+        return 0
     publish(a.build, a.serving, a.parquet_dir or a.serving.parent / "serving", a.target_path,
             serve_customer_name(a.vars), a.storage_version)
     return 0

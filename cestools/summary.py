@@ -5,30 +5,30 @@ from __future__ import annotations
 import os
 import sys
 
-from cestools import errors
+from cestools import engines, errors
 
 
 def main(argv: list[str] | None = None) -> int:
-    path = os.environ.get("CES_DUCKDB_PATH", "warehouse/ces.duckdb")
-    con = errors.connect(path, read_only=True)
+    wh = engines.open_warehouse()
+    path = wh.name
     try:
-        window = con.execute("""
+        window = wh.fetchall("""
             select count(*), min(window_start), max(window_end), max(weights_version),
                    count(*) filter (where event_count > 0)
             from marts.fct_customer_engagement
-        """).fetchone()
-        rows = con.execute("""
+        """)[0]
+        rows = wh.fetchall("""
             select segment, customers, avg_engagement_score, median_engagement_score,
                    p90_engagement_score, total_engagement_score
             from marts.fct_segment_engagement
             order by avg_engagement_score desc
-        """).fetchall()
-        outcomes = con.execute("""
+        """)
+        outcomes = wh.fetchall("""
             select outcome, sum(event_count) from marts.fct_event_reconciliation
             group by outcome order by 2 desc
-        """).fetchall()
+        """)
     finally:
-        con.close()
+        wh.close()
     customers, start, end, version, active = window
     print(f"\nCES summary ({path})")
     print(f"  customers scored: {customers:,} ({active:,} with events in the window)")
@@ -41,8 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     print("  " + "-" * (len(header) - 2))
     for segment, n, avg, median, p90, total in rows:
         print(f"  {segment:<12}{n:>10,}{avg:>10.1f}{median:>10.1f}{p90:>10.1f}{total:>14,.1f}")
-    serving = os.environ.get("CES_SERVING_PATH", "warehouse/serving.duckdb")
-    print(f"\nBI tools: read {serving} read-only (or the Parquet files beside it in serving/);")
+    if engines.target() == "postgres":
+        role = os.environ.get("CES_PG_BI_ROLE", "ces_bi")
+        print(f"\nBI tools: connect as the read-only role {role} and read the schema serving;")
+    else:
+        serving = os.environ.get("CES_SERVING_PATH", "warehouse/serving.duckdb")
+        print(f"\nBI tools: read {serving} read-only (or the Parquet files beside it in serving/);")
     print("it is replaced only after a dbt build whose tests all passed. README: 'Connecting BI tools'.")
     return 0
 

@@ -105,9 +105,12 @@ def drop_project_schemas(con: duckdb.DuckDBPyConnection, owned: set[str], keep: 
 
 def check(path: str, cli_vars: str | None) -> None:
     """Cheap checks before dbt runs, so their failures read as messages: VARS parses, and no
-    other process holds the warehouse file."""
+    other process holds the warehouse file (on PostgreSQL: the server answers)."""
     settings.project_vars(cli_vars)
-    if os.path.exists(path):
+    if os.environ.get("CES_TARGET", "duckdb") == "postgres":
+        from cestools import engines
+        engines.pg_connect().close()
+    elif os.path.exists(path):
         errors.connect(path).close()
 
 

@@ -13,12 +13,12 @@ newest, the one before it with the version in force. Both score the current wind
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from cestools import errors, settings
+from cestools import engines, errors, settings
+from cestools.engines import quote
 from cestools.errors import CesError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,33 +35,34 @@ def build_impact(base: str | None, compare: str | None, cli_vars: str | None) ->
         raise CesError("the dbt build of the impact marts failed (its output is above); no report was printed.")
 
 
-def changed_defaults(con, base: str, compare: str) -> list[tuple]:
+def changed_defaults(wh, base: str, compare: str) -> list[tuple]:
     """(event_type, base weight, compare weight, description) of every default weight that
     differs, including a type only one of the two versions has."""
-    return con.execute("""
+    return wh.fetchall(f"""
         with base as (
             select event_type, weight, description from staging.stg_weights__event_weights
-            where weights_version = ? and segment is null
+            where weights_version = {quote(base)} and segment is null
         ),
         compare as (
             select event_type, weight, description from staging.stg_weights__event_weights
-            where weights_version = ? and segment is null
+            where weights_version = {quote(compare)} and segment is null
         )
         select coalesce(compare.event_type, base.event_type), base.weight, compare.weight,
                coalesce(compare.description, base.description)
         from base full outer join compare on base.event_type = compare.event_type
         where base.weight is distinct from compare.weight
-        order by 1""", [base, compare]).fetchall()
+        order by 1""")
 
 
-def changed_overrides(con, base: str, compare: str) -> list[tuple]:
+def changed_overrides(wh, base: str, compare: str) -> list[tuple]:
     """(segment, event_type, base weight, base source, compare weight, compare source,
     description) for every type a segment overrides in either version whose weight for that
     segment changes: the weight that applies (override, else default) on each side."""
-    return con.execute("""
+    b, c = quote(base), quote(compare)
+    return wh.fetchall(f"""
         with overridden as (
             select distinct segment, event_type from staging.stg_weights__event_weights
-            where segment is not null and weights_version in (?, ?)
+            where segment is not null and weights_version in ({b}, {c})
         ),
         resolved as (
             select * from intermediate.int_event_weights_resolved where segment is not null
@@ -71,48 +72,48 @@ def changed_overrides(con, base: str, compare: str) -> list[tuple]:
                coalesce(compare_row.description, base_row.description)
         from overridden
         left join resolved as base
-            on base.weights_version = ? and base.segment = overridden.segment
+            on base.weights_version = {b} and base.segment = overridden.segment
             and base.event_type = overridden.event_type
         left join resolved as compare
-            on compare.weights_version = ? and compare.segment = overridden.segment
+            on compare.weights_version = {c} and compare.segment = overridden.segment
             and compare.event_type = overridden.event_type
         left join staging.stg_weights__event_weights as base_row
-            on base_row.weights_version = ? and base_row.segment = overridden.segment
+            on base_row.weights_version = {b} and base_row.segment = overridden.segment
             and base_row.event_type = overridden.event_type
         left join staging.stg_weights__event_weights as compare_row
-            on compare_row.weights_version = ? and compare_row.segment = overridden.segment
+            on compare_row.weights_version = {c} and compare_row.segment = overridden.segment
             and compare_row.event_type = overridden.event_type
         where base.weight is distinct from compare.weight
            or base.weight_source is distinct from compare.weight_source
-        order by 1, 2""", [base, compare, base, compare, base, compare]).fetchall()
+        order by 1, 2""")
 
 
 def number(value) -> str:
     return "-" if value is None else f"{float(value):g}"
 
 
-def report(path: str) -> None:
-    con = errors.connect(path, read_only=True)
+def report() -> None:
+    wh = engines.open_warehouse()
     try:
-        base, compare, n = con.execute("""
+        base, compare, n = wh.fetchall("""
             select max(base_version), max(compare_version), count(*)
-            from marts.fct_weights_change_impact""").fetchone()
-        as_of, in_force = con.execute(
-            "select as_of_date, weights_version from intermediate.int_scoring_window").fetchone()
-        starts = dict(con.execute("""select weights_version, effective_from
-                                     from intermediate.int_weights_versions""").fetchall())
-        changes = changed_defaults(con, base, compare)
-        overrides = changed_overrides(con, base, compare)
-        segments = con.execute("""
+            from marts.fct_weights_change_impact""")[0]
+        as_of, in_force = wh.fetchall(
+            "select as_of_date, weights_version from intermediate.int_scoring_window")[0]
+        starts = dict(wh.fetchall("""select weights_version, effective_from
+                                     from intermediate.int_weights_versions"""))
+        changes = changed_defaults(wh, base, compare)
+        overrides = changed_overrides(wh, base, compare)
+        segments = wh.fetchall("""
             select segment, customers, avg_base_score, avg_compare_score, median_base_score,
                    median_compare_score, customers_tier_up, customers_tier_down
-            from marts.fct_weights_change_impact_segment order by segment""").fetchall()
-        moves = con.execute("""
+            from marts.fct_weights_change_impact_segment order by segment""")
+        moves = wh.fetchall("""
             select base_tier, compare_tier, count(*)
             from marts.fct_weights_change_impact
             where base_tier <> compare_tier
-            group by all order by 3 desc, 1, 2""").fetchall()
-        movers = con.execute("""
+            group by base_tier, compare_tier order by 3 desc, 1, 2""")
+        movers = wh.fetchall("""
             (select customer_id, segment, base_score, compare_score, score_delta, base_tier,
                     compare_tier
              from marts.fct_weights_change_impact order by score_delta desc, customer_id limit 5)
@@ -120,9 +121,9 @@ def report(path: str) -> None:
             (select customer_id, segment, base_score, compare_score, score_delta, base_tier,
                     compare_tier
              from marts.fct_weights_change_impact order by score_delta asc, customer_id limit 5)
-        """).fetchall()
+        """)
     finally:
-        con.close()
+        wh.close()
 
     def when(version: str) -> str:
         start = starts.get(version)
@@ -167,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     if not a.report_only:
         build_impact(a.base or None, a.compare or None, a.vars)
-    report(os.environ.get("CES_DUCKDB_PATH", "warehouse/ces.duckdb"))
+    report()
     return 0
 
 

@@ -162,3 +162,71 @@ def test_postgres_incremental_equals_full_refresh(postgres, demo_db, tmp_path):
                 cur.execute(f"select count(*) from (select * from {a} except all select * from {b}) as d")
                 assert cur.fetchone()[0] == 0, (t, a, b)
     pg.close()
+
+
+def test_make_build_on_postgres_publishes_a_serving_schema_only_the_bi_role_reads(postgres, tmp_path):
+    """`make build TARGET=postgres` on an empty database: demo data landed with COPY, dbt build,
+    publish by a schema swap, and a read-only role that reads the serving schema and nothing else."""
+    import psycopg2
+    from conftest import copy_project
+
+    create_database(postgres, "ces_make")
+    env = {**postgres, "CES_PG_DBNAME": "ces_make"}
+    project = copy_project(tmp_path / "project")
+    db, serving = tmp_path / "unused.duckdb", tmp_path / "unused-serving.duckdb"
+
+    def run(*args: str):
+        import os
+        import subprocess
+        return subprocess.run(["make", "--no-print-directory", *args], cwd=project, capture_output=True, text=True,
+                              env={**os.environ, **env, "CES_DUCKDB_PATH": str(db), "CES_SERVING_PATH": str(serving),
+                                   "DBT_PROFILES_DIR": str(project / "profiles")})
+
+    built = run("build", "TARGET=postgres", "EVENTS=20000", "CUSTOMERS=200")
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-2000:]
+    assert "to the schema serving (read-only role ces_bi)" in built.stdout
+    assert not db.exists() and not serving.exists(), "nothing was written to DuckDB files"
+    owner = pg_connect(env)
+    with owner.cursor() as cur:
+        cur.execute("select count(*) from marts.fct_customer_engagement")
+        customers = cur.fetchone()[0]
+    assert customers == 200
+
+    bi = psycopg2.connect(host=env["CES_PG_HOST"], port=int(env["CES_PG_PORT"]), user="ces_bi", dbname="ces_make")
+    bi.autocommit = True
+    with bi.cursor() as cur:
+        cur.execute("select count(*) from serving.fct_customer_engagement")
+        assert cur.fetchone()[0] == customers
+        cur.execute("select count(*) from information_schema.columns where table_schema = 'serving' "
+                    "and column_name = 'customer_name'")
+        assert cur.fetchone()[0] == 0, "personal data is not served"
+        for forbidden in ("raw.customers", "marts.fct_customer_engagement", "intermediate.int_scoring_window",
+                          "staging.stg_crm__customers", "demo.customer_archetypes"):
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                cur.execute(f"select 1 from {forbidden} limit 1")
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cur.execute("create table serving.mine (a int)")
+
+    # a build that did not run everything publishes nothing; the serving tables stay as they were
+    with bi.cursor() as cur:
+        cur.execute("select sum(engagement_score) from serving.fct_customer_engagement")
+        before = cur.fetchone()[0]
+    partial = run("weights-impact", "TARGET=postgres")
+    assert partial.returncode == 0 and "Weights change impact: v2" in partial.stdout, partial.stderr[-2000:]
+    refused = run("publish", "TARGET=postgres")
+    assert refused.returncode != 0 and "a build with --select" in refused.stderr, refused.stderr
+    with bi.cursor() as cur:
+        cur.execute("select sum(engagement_score) from serving.fct_customer_engagement")
+        assert cur.fetchone()[0] == before
+
+    # the database now holds a table of the user's: demo data is refused, the table survives
+    with owner.cursor() as cur:
+        cur.execute("create schema team; create table team.notes as select 1 as n")
+    owner.commit()
+    demo = run("demo-data", "TARGET=postgres", "EVENTS=5000", "CUSTOMERS=50")
+    assert demo.returncode != 0 and "team.notes" in demo.stderr and "FORCE=1" in demo.stderr
+    with owner.cursor() as cur:
+        cur.execute("select count(*) from team.notes")
+        assert cur.fetchone()[0] == 1
+    bi.close()
+    owner.close()
