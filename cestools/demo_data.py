@@ -460,18 +460,11 @@ def postgres_contents(pg, owned: set[str]) -> warehouse.Contents:
                        where table_schema not in ('pg_catalog', 'information_schema')
                        and table_schema not like 'pg\\_%' order by 1""")
         tables = [t for (t,) in cur.fetchall()]
-        marked: set[str] = set()
-        complete = False
+        marker_rows: list[tuple[str, bool]] = []
         if warehouse.DEMO_MARKER in tables:
             cur.execute(f"select table_schema || '.' || table_name, complete from {warehouse.DEMO_MARKER}")
-            rows = cur.fetchall()
-            marked = {name for name, _ in rows} | {warehouse.DEMO_MARKER}
-            complete = bool(rows) and all(done for _, done in rows)
-    contents = warehouse.Contents(demo_complete=complete)
-    for name in tables:
-        schema = name.split(".", 1)[0]
-        (contents.demo if name in marked else contents.project if schema in owned else contents.user).append(name)
-    return contents
+            marker_rows = cur.fetchall()
+    return warehouse.classify(tables, marker_rows, owned)
 
 
 def generate_postgres(opts: Options) -> dict[str, int]:
@@ -494,7 +487,7 @@ def generate_postgres(opts: Options) -> dict[str, int]:
         generated = generate(Options(**{**opts.__dict__, "path": str(scratch), "if_empty": False,
                                         "force": False, "target": "duckdb"}))
         with pg.cursor() as cur:
-            for schema in sorted(owned - {"raw", "demo", opts.raw_schema}):
+            for schema in sorted(owned - {"raw", "demo", "public", opts.raw_schema}):
                 cur.execute(f'drop schema if exists "{schema}" cascade')
         pg.commit()
         # the marker last: a landing that stops half-way leaves no complete demo marker

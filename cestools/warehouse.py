@@ -67,20 +67,11 @@ class Contents:
         return shown + (f" and {len(self.user) - most} more" if len(self.user) > most else "")
 
 
-def inspect(con: duckdb.DuckDBPyConnection, owned: set[str]) -> Contents:
-    tables = [f"{s}.{t}" for s, t in con.execute("""
-        select schema_name, table_name from duckdb_tables() where database_name = current_database()
-        union all
-        select schema_name, view_name from duckdb_views()
-        where database_name = current_database() and not internal
-        order by 1, 2""").fetchall() if s not in SYSTEM_SCHEMAS]
-    marked: set[str] = set()
-    complete = False
-    if DEMO_MARKER in tables:
-        rows = con.execute(f"select table_schema || '.' || table_name, complete from {DEMO_MARKER}").fetchall()
-        marked = {name for name, _ in rows} | {DEMO_MARKER}
-        complete = bool(rows) and all(done for _, done in rows)
-    contents = Contents(demo_complete=complete)
+def classify(tables: list[str], marker_rows: list[tuple[str, bool]], owned: set[str]) -> Contents:
+    """Sort schema.table names by owner. marker_rows: (schema.table, complete) as the demo
+    generator listed them in DEMO_MARKER (empty when there is no marker)."""
+    marked = {name for name, _ in marker_rows} | ({DEMO_MARKER} if marker_rows else set())
+    contents = Contents(demo_complete=bool(marker_rows) and all(done for _, done in marker_rows))
     for name in tables:
         schema = name.split(".", 1)[0]
         if name in marked or schema == "demo_work" and marked:
@@ -90,6 +81,18 @@ def inspect(con: duckdb.DuckDBPyConnection, owned: set[str]) -> Contents:
         else:
             contents.user.append(name)
     return contents
+
+
+def inspect(con: duckdb.DuckDBPyConnection, owned: set[str]) -> Contents:
+    tables = [f"{s}.{t}" for s, t in con.execute("""
+        select schema_name, table_name from duckdb_tables() where database_name = current_database()
+        union all
+        select schema_name, view_name from duckdb_views()
+        where database_name = current_database() and not internal
+        order by 1, 2""").fetchall() if s not in SYSTEM_SCHEMAS]
+    marker_rows = con.execute(f"select table_schema || '.' || table_name, complete from {DEMO_MARKER}"
+                              ).fetchall() if DEMO_MARKER in tables else []
+    return classify(tables, marker_rows, owned)
 
 
 def drop_project_schemas(con: duckdb.DuckDBPyConnection, owned: set[str], keep: set[str]) -> list[str]:
