@@ -6,7 +6,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
-# TARGET=postgres: the same build on PostgreSQL (CES_PG_* say where; README, "PostgreSQL")
+# TARGET=postgres: the same build on PostgreSQL (CES_PG_* say where; README, "PostgreSQL");
+# TARGET=spark: on a local Spark session (CES_SPARK_DIR, default warehouse/spark; README, "Spark")
 TARGET ?= $(or $(CES_TARGET),duckdb)
 export CES_TARGET := $(TARGET)
 # PostgreSQL's JIT adds 1-3 s to each query over the chain of views: off for our sessions only
@@ -35,6 +36,7 @@ TEST_DB := warehouse/test/ces_test.duckdb
 help:
 	@echo "make build                  set up .venv, load demo data into a file with no raw tables, dbt build, publish, print a summary"
 	@echo "make build TARGET=postgres  the same on PostgreSQL (CES_PG_* say where): publishes the schema serving for the role ces_bi"
+	@echo "make build TARGET=spark     the same on a local Spark session (warehouse/spark/): publishes the views of the database serving"
 	@echo "make test                   set up, lint (sqlfluff + ruff), dbt build on fresh demo data, pytest"
 	@echo "make demo-data EVENTS=<n>   regenerate the demo raw data (CUSTOMERS=, SEED=, DEFECTS=1; FORCE=1 to replace raw tables it did not write)"
 	@echo "make weights-impact         report what a weight change does (default: version in force vs newest; BASE=v1 COMPARE=v2)"

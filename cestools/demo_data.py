@@ -32,7 +32,7 @@ from pathlib import Path
 
 import duckdb
 
-from cestools import defects, errors, settings, warehouse
+from cestools import defects, engines, errors, settings, warehouse
 from cestools.errors import CesError
 
 DEFAULT_PATH = "warehouse/ces.duckdb"
@@ -104,7 +104,7 @@ class Options:
     quiet: bool = False
     force: bool = False
     raw_schema: str = "raw"  # the var ces_raw_schema of this run: demo data lands only in `raw`
-    target: str = "duckdb"  # CES_TARGET: duckdb, or postgres (generated in DuckDB, landed with COPY)
+    target: str = "duckdb"  # CES_TARGET: duckdb; postgres or spark (generated in DuckDB, then landed)
 
 
 def log(opts: Options, message: str) -> None:
@@ -447,63 +447,62 @@ def should_generate(opts: Options, contents: warehouse.Contents, name: str) -> b
     return True
 
 
-def postgres_contents(pg, owned: set[str]) -> warehouse.Contents:
-    """The PostgreSQL database's tables sorted by owner, as warehouse.inspect does for DuckDB."""
+def server_contents(wh, owned: set[str]) -> warehouse.Contents:
+    """A PostgreSQL database's or Spark metastore's tables sorted by owner, as warehouse.inspect
+    does for a DuckDB file. The serving schema the publish step created (it marks it) is the
+    project's too."""
     from cestools.publish import SERVING_MARK
 
-    with pg.cursor() as cur:
-        # the serving schema the publish step created (it marks it) is the project's too
-        cur.execute("select nspname from pg_namespace where obj_description(oid, 'pg_namespace') = %s",
-                    [SERVING_MARK])
-        owned = owned | {schema for (schema,) in cur.fetchall()}
-        cur.execute("""select table_schema || '.' || table_name from information_schema.tables
+    if wh.engine == "postgres":
+        owned = owned | {schema for (schema,) in wh.fetchall(
+            "select nspname from pg_namespace where obj_description(oid, 'pg_namespace') = "
+            + engines.quote(SERVING_MARK))}
+        tables = [t for (t,) in wh.fetchall("""select table_schema || '.' || table_name from information_schema.tables
                        where table_schema not in ('pg_catalog', 'information_schema')
-                       and table_schema not like 'pg\\_%' order by 1""")
-        tables = [t for (t,) in cur.fetchall()]
-        marker_rows: list[tuple[str, bool]] = []
-        if warehouse.DEMO_MARKER in tables:
-            cur.execute(f"select table_schema || '.' || table_name, complete from {warehouse.DEMO_MARKER}")
-            marker_rows = cur.fetchall()
+                       and table_schema not like 'pg\\_%' order by 1""")]
+    else:
+        # `default` is listed too: a table of the user's there counts like any other (it is never dropped)
+        databases = [d for (d,) in wh.fetchall("show databases")]
+        owned = owned | {d for d in databases if d != "default" and engines.spark_database_comment(wh, d) == SERVING_MARK}
+        tables = sorted(f"{d}.{t}" for d in databases for _db, t, temporary in wh.fetchall(f"show tables in `{d}`")
+                        if not temporary)
+    marker_rows: list[tuple[str, bool]] = []
+    if warehouse.DEMO_MARKER in tables:
+        marker_rows = wh.fetchall(f"select concat(table_schema, '.', table_name), complete from {warehouse.DEMO_MARKER}")
     return warehouse.classify(tables, marker_rows, owned)
 
 
-def generate_postgres(opts: Options) -> dict[str, int]:
-    """Demo data on PostgreSQL (CES_TARGET=postgres): generated in a scratch DuckDB file of the
-    generator's own (warehouse/demo-for-postgres.duckdb), then landed with COPY, under the same
-    ownership rules as a DuckDB file."""
-    from cestools import engines
-
+def generate_on_server(opts: Options) -> dict[str, int]:
+    """Demo data on PostgreSQL or Spark (CES_TARGET): generated in a scratch DuckDB file of the
+    generator's own (warehouse/demo-for-<engine>.duckdb), then landed (PostgreSQL: COPY; Spark:
+    Parquet files with tables over them), under the same ownership rules as a DuckDB file."""
     check_options(opts)
     owned = warehouse.project_schemas()
-    pg = engines.pg_connect()
+    wh = engines.open_warehouse(read_only=False)
     try:
-        contents = postgres_contents(pg, owned)
-        where = engines.pg_params()
-        name = f"PostgreSQL {where['host']}:{where['port']}/{where['dbname']}"
-        if not should_generate(opts, contents, name):
+        contents = server_contents(wh, owned)
+        if not should_generate(opts, contents, wh.name):
             return {}
-        scratch = Path(opts.path).parent / "demo-for-postgres.duckdb"
+        scratch = Path(opts.path).parent / f"demo-for-{opts.target}.duckdb"
         scratch.unlink(missing_ok=True)
         generated = generate(Options(**{**opts.__dict__, "path": str(scratch), "if_empty": False,
                                         "force": False, "target": "duckdb"}))
-        with pg.cursor() as cur:
-            for schema in sorted(owned - {"raw", "demo", "public", opts.raw_schema}):
-                cur.execute(f'drop schema if exists "{schema}" cascade')
-        pg.commit()
+        for schema in sorted(owned - {"raw", "demo", "public", "default", opts.raw_schema}):
+            wh.drop_schema(schema)
         # the marker last: a landing that stops half-way leaves no complete demo marker
         demo_tables = [("raw", "customers"), ("raw", "product_events"), ("raw", "support_tickets"),
                        ("demo", "customer_archetypes"), *([("demo", "injected_defects")] if opts.defects else []),
                        ("demo", "generated_tables")]
-        engines.land_duckdb_tables_in_postgres(scratch, pg, demo_tables)
-        log(opts, f"landed in {name}: " + ", ".join(f"{k} {v:,}" for k, v in generated.items()))
+        wh.land(scratch, demo_tables)
+        log(opts, f"landed in {wh.name}: " + ", ".join(f"{k} {v:,}" for k, v in generated.items()))
         return generated
     finally:
-        pg.close()
+        wh.close()
 
 
 def generate(opts: Options) -> dict[str, int]:
-    if opts.target == "postgres":
-        return generate_postgres(opts)
+    if opts.target != "duckdb":
+        return generate_on_server(opts)
     check_options(opts)
     os.makedirs(os.path.dirname(os.path.abspath(opts.path)), exist_ok=True)
     con = errors.connect(opts.path)
@@ -569,7 +568,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
     return Options(path=a.path, events=a.events, customers=a.customers, seed=a.seed,
                    end_date=a.end_date, if_empty=a.if_empty, defects=a.defects,
                    quiet=a.quiet, force=a.force, raw_schema=str(raw_schema),
-                   target=os.environ.get("CES_TARGET", "duckdb"))
+                   target=engines.target())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,21 +5,30 @@ with the same CES_PG_* environment variables the dbt profile reads, and JIT is o
 session (PGOPTIONS): PostgreSQL's JIT adds 1-3 s to each query over this project's chain of
 views (a count on int_customer_scores_by_version: 3.05 s with JIT, 0.06 s without).
 
-Landing tables replaces them, so only the tests call it, on servers they start themselves;
-`make demo-data TARGET=postgres` (with the ownership rules of cestools/warehouse.py) is the
-next step of the engines issue.
+Spark is reached through a local session built from the spark target's own settings in
+profiles/profiles.yml (rendered as dbt renders them), so dbt and cestools share one warehouse
+folder and metastore (CES_SPARK_DIR, default warehouse/spark). The metastore is an embedded
+Derby database: one process at a time, so cestools opens its session only between dbt runs.
+
+Landing tables replaces them (or appends a batch): demo_data calls it under the ownership
+rules of cestools/warehouse.py, and the tests call it on servers they start themselves.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 from cestools import errors
 from cestools.errors import CesError
 
+ROOT = Path(__file__).resolve().parents[1]
 RAW_TABLES = ("customers", "product_events", "support_tickets")
+ENGINES = ("duckdb", "postgres", "spark")
+# a Spark cluster through its Thrift server: dbt only (make dbt-build); cestools uses the local session
+DBT_ONLY_TARGETS = ("spark_thrift",)
 PG_TYPES = {"VARCHAR": "text", "TIMESTAMP": "timestamp", "INTEGER": "integer", "BIGINT": "bigint",
             "DATE": "date", "BOOLEAN": "boolean", "DOUBLE": "double precision"}
 PG_SESSION = "-c jit=off"
@@ -74,9 +83,106 @@ def land_duckdb_tables_in_postgres(duck_path: Path, pg, tables: list[tuple[str, 
     return landed
 
 
+def spark_dir(env: dict[str, str] | None = None) -> Path:
+    """Where the spark target keeps its tables and metastore (CES_SPARK_DIR)."""
+    return Path((os.environ if env is None else env).get("CES_SPARK_DIR", "warehouse/spark"))
+
+
+def spark_conf(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The spark target's server_side_parameters, rendered from profiles/profiles.yml with the
+    same environment dbt sees, plus what dbt-spark adds itself (ANSI mode off)."""
+    import jinja2
+    import yaml
+
+    values = dict(os.environ if env is None else env)
+    text = (ROOT / "profiles" / "profiles.yml").read_text()
+    rendered = jinja2.Environment().from_string(text).render(
+        env_var=lambda name, default=None: values.get(name, default))
+    conf = yaml.safe_load(rendered)["ces"]["outputs"]["spark"]["server_side_parameters"]
+    return {**{str(k): str(v) for k, v in conf.items()}, "spark.sql.ansi.enabled": "false"}
+
+
+def check_spark(env: dict[str, str] | None = None) -> None:
+    """Before dbt runs on Spark: Java is there, and no other process holds the metastore."""
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise CesError("Spark needs Java 17 (java on PATH, or JAVA_HOME): apt-get install openjdk-17-jre-headless")
+    spark_dir(env).mkdir(parents=True, exist_ok=True)  # Derby writes its log there
+    lock = spark_dir(env) / "metastore_db" / "db.lck"
+    if lock.exists() and shutil.which("fuser"):
+        import subprocess
+
+        holders = subprocess.run(["fuser", str(lock)], capture_output=True, text=True).stdout.split()
+        if holders:
+            raise CesError(f"the Spark metastore {lock.parent} is held by process {', '.join(holders)} (a dbt run "
+                           "or a cestools command on the same CES_SPARK_DIR): the embedded metastore takes one "
+                           "process at a time. Wait for it to end (`ps -p <pid>` shows what it is).")
+
+
+def spark_session(env: dict[str, str] | None = None):
+    """A local Spark session on the spark target's warehouse and metastore."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # pragma: no cover - requirements.txt installs it
+        raise CesError("pyspark is not installed in .venv: run `make setup`.") from exc
+    check_spark(env)
+    builder = SparkSession.builder.enableHiveSupport().appName("cestools")
+    for key, value in spark_conf(env).items():
+        builder = builder.config(key, value)
+    try:
+        return builder.getOrCreate()
+    except Exception as exc:
+        raise CesError(f"the local Spark session could not start ({str(exc).strip()[:400]}). Another "
+                       f"process may hold the metastore in {spark_dir(env)}/metastore_db (a dbt run, or "
+                       "another cestools command): wait for it, or find it with `fuser -v "
+                       f"{spark_dir(env)}/metastore_db/db.lck`.") from exc
+
+
+def spark_database_comment(wh: Warehouse, database: str) -> str | None:
+    """The comment of a Spark database (the publish step marks its serving databases)."""
+    rows = {str(k).lower(): v for k, v in wh.fetchall(f"describe database extended `{database}`")}
+    return rows.get("comment") or None
+
+
+def land_duckdb_tables_in_spark(duck_path: Path, spark, tables: list[tuple[str, str]],
+                                where: str = "true", append: bool = False) -> dict[str, int]:
+    """Copy DuckDB tables (schema, table) into Spark as Parquet files with a table over them,
+    under CES_SPARK_DIR/landed/<schema>/<table>/: each call writes one more file (one load), and
+    without append it first replaces the table and its folder. Timestamps are written as UTC
+    instants, which Spark reads as its timestamp type. Returns rows per table."""
+    con = errors.connect(str(duck_path), read_only=True)
+    landed = {}
+    try:
+        for schema, table in tables:
+            folder = (spark_dir() / "landed" / schema / table).resolve()
+            if not append:
+                spark.sql(f"drop table if exists `{schema}`.`{table}`")
+                shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True, exist_ok=True)
+            columns = con.execute("""select column_name, data_type from duckdb_columns()
+                                     where schema_name = ? and table_name = ? order by column_index""",
+                                  [schema, table]).fetchall()
+            select = ", ".join(f'cast("{c}" as timestamptz) as "{c}"' if t == "TIMESTAMP" else f'"{c}"'
+                               for c, t in columns)
+            batch = len(list(folder.glob("*.parquet")))
+            con.execute("set timezone = 'UTC'")
+            con.execute(f"copy (select {select} from \"{schema}\".\"{table}\" where {where}) "
+                        f"to '{folder}/load-{batch:04d}.parquet' (format parquet)")
+            landed[f"{schema}.{table}"] = con.execute(
+                f"select count(*) from \"{schema}\".\"{table}\" where {where}").fetchone()[0]
+            spark.sql(f"create database if not exists `{schema}`")
+            spark.sql(f"create table if not exists `{schema}`.`{table}` using parquet location '{folder}'")
+            spark.sql(f"refresh table `{schema}`.`{table}`")
+    finally:
+        con.close()
+    return landed
+
+
 def target() -> str:
     """The profile target this run uses: CES_TARGET (default duckdb), as profiles.yml reads it."""
-    return os.environ.get("CES_TARGET", "duckdb")
+    engine = os.environ.get("CES_TARGET", "duckdb")
+    if engine not in ENGINES + DBT_ONLY_TARGETS:
+        raise CesError(f"CES_TARGET (TARGET=) is {engine!r}; allowed: {', '.join(ENGINES + DBT_ONLY_TARGETS)}.")
+    return engine
 
 
 class Warehouse:
@@ -88,23 +194,55 @@ class Warehouse:
     def fetchall(self, sql: str) -> list[tuple]:
         if self.engine == "duckdb":
             return self.con.execute(sql).fetchall()
+        if self.engine == "spark":
+            return [tuple(row) for row in self.con.sql(sql).collect()]
         with self.con.cursor() as cur:
             cur.execute(sql)
             return cur.fetchall()
 
+    def execute(self, sql: str) -> None:
+        if self.engine == "duckdb":
+            self.con.execute(sql)
+        elif self.engine == "spark":
+            self.con.sql(sql)
+        else:
+            with self.con.cursor() as cur:
+                cur.execute(sql)
+
+    def drop_schema(self, schema: str) -> None:
+        """Drop a schema the project owns (callers check that), with everything in it."""
+        quoted = f"`{schema}`" if self.engine == "spark" else f'"{schema}"'
+        self.execute(f"drop {'database' if self.engine == 'spark' else 'schema'} if exists {quoted} cascade")
+
+    def land(self, duck_path: Path, tables: list[tuple[str, str]], where: str = "true",
+             append: bool = False) -> dict[str, int]:
+        """Copy DuckDB tables into this warehouse under the same names (see land_duckdb_tables_in_*)."""
+        if self.engine == "postgres":
+            return land_duckdb_tables_in_postgres(duck_path, self.con, tables, where, append)
+        if self.engine == "spark":
+            return land_duckdb_tables_in_spark(duck_path, self.con, tables, where, append)
+        raise CesError("landing copies DuckDB tables into PostgreSQL or Spark, not into DuckDB")
+
     def close(self) -> None:
-        self.con.close()
+        if self.engine == "spark":
+            self.con.stop()
+        else:
+            self.con.close()
 
 
 def open_warehouse(read_only: bool = True) -> Warehouse:
     engine = target()
+    if engine in DBT_ONLY_TARGETS:
+        raise CesError(f"TARGET={engine} is for dbt itself (make dbt-build, or dbt with CES_TARGET={engine}); the "
+                       "cestools commands (demo-data, publish, summary, weights-impact) run on duckdb, postgres "
+                       "and the local spark session.")
     if engine == "postgres":
         params = pg_params()
         con = pg_connect()
         con.autocommit = True
         return Warehouse(f"postgres://{params['host']}:{params['port']}/{params['dbname']}", con, engine)
-    if engine != "duckdb":
-        raise CesError(f"CES_TARGET={engine}: the cestools commands run on duckdb and postgres so far.")
+    if engine == "spark":
+        return Warehouse(f"spark://{spark_dir()}", spark_session(), engine)
     path = os.environ.get("CES_DUCKDB_PATH", "warehouse/ces.duckdb")
     return Warehouse(path, errors.connect(path, read_only=read_only), engine)
 
@@ -112,3 +250,34 @@ def open_warehouse(read_only: bool = True) -> Warehouse:
 def quote(value: str) -> str:
     """A SQL string literal."""
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m cestools.engines land --from DUCKDB_FILE [--tables raw.customers,...] [--where SQL] [--append]
+
+    Lands DuckDB tables in the CES_TARGET warehouse (postgres or spark), replacing them, or
+    appending one more load with --append. It bypasses the demo generator's ownership rules, so
+    only the tests and the benchmark call it, on warehouses they created themselves."""
+    import argparse
+
+    p = argparse.ArgumentParser(description=main.__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("command", choices=["land"])
+    p.add_argument("--from", dest="source", type=Path, required=True)
+    p.add_argument("--tables", default=",".join(f"raw.{t}" for t in RAW_TABLES))
+    p.add_argument("--where", default="true", help="a filter on every table's rows (DuckDB SQL)")
+    p.add_argument("--append", action="store_true")
+    a = p.parse_args(argv)
+    tables = [tuple(t.split(".", 1)) for t in a.tables.split(",")]
+    wh = open_warehouse(read_only=False)
+    try:
+        landed = wh.land(a.source, tables, a.where, a.append)  # type: ignore[arg-type]
+    finally:
+        wh.close()
+    print("landed in " + wh.name + ": " + ", ".join(f"{k} {v:,}" for k, v in landed.items()), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(errors.run(main))

@@ -250,6 +250,57 @@ def publish_postgres(target: Path, with_pii: bool, serving_schema: str, bi_role:
         + ("" if with_pii else " (customer_name left out; set ces_serve_customer_name to serve it)"))
 
 
+def publish_spark(target: Path, with_pii: bool, serving_db: str) -> None:
+    """Write-audit-publish on Spark. Spark has no multi-table transaction, so each mart is
+    copied into a table of this build's own in the database <serving_db>_builds, and then the
+    views in <serving_db> are repointed at them, one `create or replace view` each: a BI query
+    reads one whole build's table, never a half-written one. The previous build's tables are
+    dropped last. Both databases are marked as the publish step's, and it never replaces a
+    database of those names that it did not create."""
+    started = time.time()
+    invocation = check_run_results(target)
+    wh = engines.open_warehouse(read_only=False)
+    try:
+        tables = {t for _db, t, _tmp in wh.fetchall("show tables in intermediate")} if any(
+            d == "intermediate" for (d,) in wh.fetchall("show databases")) else set()
+        recorded = None
+        if "ces_build_log" in tables:
+            rows = wh.fetchall(f"select invocation_id from {warehouse.BUILD_LOG} where command = 'build' "
+                               "order by started_at desc limit 1")
+            recorded = rows[0][0] if rows else None
+        check_same_warehouse(invocation, recorded, wh.name, target / "run_results.json")
+        store = f"{serving_db}_builds"
+        databases = {d for (d,) in wh.fetchall("show databases")}
+        for db in (serving_db, store):
+            if db in databases and engines.spark_database_comment(wh, db) != SERVING_MARK:
+                raise CesError(f"nothing is published: a database {db} exists that the publish step did not "
+                               "create, and it never replaces what it did not create. Rename it, or set "
+                               "CES_SPARK_SERVING_DATABASE to another name.")
+            if db not in databases:
+                wh.execute(f"create database `{db}` comment {engines.quote(SERVING_MARK)}")
+        suffix = "b" + invocation.replace("-", "")[:12]
+        marts = public_marts(target / "manifest.json")
+        for i, (schema, name) in enumerate(marts, 1):
+            columns = [c for c, *_rest in wh.fetchall(f"describe `{schema}`.`{name}`") if c and not c.startswith("#")]
+            cols = ", ".join(f"`{c}`" for c in columns if with_pii or c not in PII_COLUMNS)
+            wh.execute(f"drop table if exists `{store}`.`{name}__{suffix}`")
+            wh.execute(f"create table `{store}`.`{name}__{suffix}` using parquet as "
+                       f"select {cols} from `{schema}`.`{name}`")
+            rows = wh.fetchall(f"select count(*) from `{store}`.`{name}__{suffix}`")[0][0]
+            log(f"{i}/{len(marts)} {name}: {rows:,} rows")
+        # every table is complete before the first view moves
+        for _schema, name in marts:
+            wh.execute(f"create or replace view `{serving_db}`.`{name}` as select * from `{store}`.`{name}__{suffix}`")
+        for _db, table, _tmp in wh.fetchall(f"show tables in `{store}`"):
+            if not table.endswith(f"__{suffix}"):
+                wh.execute(f"drop table if exists `{store}`.`{table}`")
+    finally:
+        wh.close()
+    log(f"published {len(marts)} marts of build {invocation} as the views of the database {serving_db} "
+        f"in {time.time() - started:.1f} s"
+        + ("" if with_pii else " (customer_name left out; set ces_serve_customer_name to serve it)"))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--build", type=Path,
@@ -266,6 +317,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="DuckDB storage version of the serving file (default %(default)s: DuckDB 1.0 "
                         "and later read it); CES_SERVING_STORAGE_VERSION")
     a = p.parse_args(argv)
+    if engines.target() == "spark":
+        publish_spark(a.target_path, serve_customer_name(a.vars), os.environ.get("CES_SPARK_SERVING_DATABASE", "serving"))
+        return 0
     if engines.target() == "postgres":
         publish_postgres(a.target_path, serve_customer_name(a.vars),
                          os.environ.get("CES_PG_SERVING_SCHEMA", "serving"), os.environ.get("CES_PG_BI_ROLE", "ces_bi"))

@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     if engines.target() == "postgres":
         role = os.environ.get("CES_PG_BI_ROLE", "ces_bi")
         print(f"\nBI tools: connect as the read-only role {role} and read the schema serving;")
+    elif engines.target() == "spark":
+        database = os.environ.get("CES_SPARK_SERVING_DATABASE", "serving")
+        print(f"\nBI tools: read the views of the Spark database {database} (Thrift server or Spark SQL);")
     else:
         serving = os.environ.get("CES_SERVING_PATH", "warehouse/serving.duckdb")
         print(f"\nBI tools: read {serving} read-only (or the Parquet files beside it in serving/);")

@@ -110,9 +110,13 @@ def check(path: str, cli_vars: str | None) -> None:
     """Cheap checks before dbt runs, so their failures read as messages: VARS parses, and no
     other process holds the warehouse file (on PostgreSQL: the server answers)."""
     settings.project_vars(cli_vars)
-    if os.environ.get("CES_TARGET", "duckdb") == "postgres":
-        from cestools import engines
+    from cestools import engines
+
+    engine = engines.target()
+    if engine == "postgres":
         engines.pg_connect().close()
+    elif engine == "spark":
+        engines.check_spark()
     elif os.path.exists(path):
         errors.connect(path).close()
 

@@ -3,7 +3,9 @@
     newest `build` recorded here with target/run_results.json, so it never publishes a
     warehouse on the strength of a build that ran on another one. -#}
 {% macro ces_build_log_relation() -%}
-    {{ return(api.Relation.create(database=target.database, schema=generate_schema_name('intermediate', none),
+    {#- Spark has no database level: schema.table -#}
+    {{ return(api.Relation.create(database=target.database if target.database is defined else none,
+                                  schema=generate_schema_name('intermediate', none),
                                   identifier='ces_build_log')) }}
 {%- endmacro %}
 

@@ -44,6 +44,11 @@
             {%- endif -%}
         {%- endfor -%}
 
+        {%- if var('ces_spark_file_format') not in ['parquet', 'delta'] -%}
+            {%- do problems.append("ces_spark_file_format is " ~ var('ces_spark_file_format') | tojson
+                ~ "; allowed: parquet, or delta on a Spark that has Delta Lake") -%}
+        {%- endif -%}
+
         {%- set problems = problems | select | list -%}
         {%- if problems | length == 0 -%}
             {%- do problems.extend(ces_check_raw_contract()) -%}

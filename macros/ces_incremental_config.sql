@@ -24,13 +24,13 @@
 
 {% macro spark__ces_incremental_config(partition_column, unique_key) -%}
     {%- if partition_column is none -%}
-        {{ return({'materialized': 'table', 'file_format': 'parquet'}) }}
+        {{ return({'materialized': 'table', 'file_format': var('ces_spark_file_format')}) }}
     {%- endif -%}
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'insert_overwrite',
         'partition_by': [partition_column],
-        'file_format': 'parquet',
+        'file_format': var('ces_spark_file_format'),
         'on_schema_change': 'fail',
     }) }}
 {%- endmacro %}
