@@ -14,31 +14,31 @@ per_segment as (
         cast(sum(engagement_score) as decimal(18, 4)) as total_engagement_score,
         {{ ces_decimal('avg(engagement_score)', 18, 4) }} as avg_engagement_score,
         {{ ces_decimal(
-            "percentile_cont(0.5) within group (order by engagement_score)", 18, 4
+            ces_percentile(0.5, 'engagement_score'), 18, 4
         ) }} as median_engagement_score,
         {{ ces_decimal(
-            "percentile_cont(0.25) within group (order by engagement_score)", 18, 4
+            ces_percentile(0.25, 'engagement_score'), 18, 4
         ) }} as p25_engagement_score,
         {{ ces_decimal(
-            "percentile_cont(0.75) within group (order by engagement_score)", 18, 4
+            ces_percentile(0.75, 'engagement_score'), 18, 4
         ) }} as p75_engagement_score,
         {{ ces_decimal(
-            "percentile_cont(0.9) within group (order by engagement_score)", 18, 4
+            ces_percentile(0.9, 'engagement_score'), 18, 4
         ) }} as p90_engagement_score,
         {{ ces_decimal(
-            "avg(case when engagement_tier = 'champion' then 1.0 else 0.0 end)", 6, 4
+            ces_share("engagement_tier = 'champion'"), 6, 4
         ) }} as share_champion,
         {{ ces_decimal(
-            "avg(case when engagement_tier = 'engaged' then 1.0 else 0.0 end)", 6, 4
+            ces_share("engagement_tier = 'engaged'"), 6, 4
         ) }} as share_engaged,
         {{ ces_decimal(
-            "avg(case when engagement_tier = 'passive' then 1.0 else 0.0 end)", 6, 4
+            ces_share("engagement_tier = 'passive'"), 6, 4
         ) }} as share_passive,
         {{ ces_decimal(
-            "avg(case when engagement_tier = 'at_risk' then 1.0 else 0.0 end)", 6, 4
+            ces_share("engagement_tier = 'at_risk'"), 6, 4
         ) }} as share_at_risk,
         {{ ces_decimal(
-            "avg(case when engagement_tier = 'dormant' then 1.0 else 0.0 end)", 6, 4
+            ces_share("engagement_tier = 'dormant'"), 6, 4
         ) }} as share_dormant,
         max(weights_version) as weights_version,
         max(window_start) as window_start,

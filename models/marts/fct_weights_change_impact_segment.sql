@@ -14,10 +14,10 @@ per_segment as (
         {{ ces_decimal('avg(base_score)', 18, 4) }} as avg_base_score,
         {{ ces_decimal('avg(compare_score)', 18, 4) }} as avg_compare_score,
         {{ ces_decimal(
-            "percentile_cont(0.5) within group (order by base_score)", 18, 4
+            ces_percentile(0.5, 'base_score'), 18, 4
         ) }} as median_base_score,
         {{ ces_decimal(
-            "percentile_cont(0.5) within group (order by compare_score)", 18, 4
+            ces_percentile(0.5, 'compare_score'), 18, 4
         ) }} as median_compare_score,
         {{ ces_decimal('avg(score_delta)', 18, 4) }} as avg_score_delta,
         cast(sum(case when tier_change = 'up' then 1 else 0 end) as bigint) as customers_tier_up,

@@ -4,7 +4,7 @@ small hand-made datasets whose answers are worked out by hand below."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -30,13 +30,15 @@ def assert_matches_oracle(db: Path, **kwargs) -> dict:
     return expected
 
 
-def percentile(values: list[Decimal], q: float) -> float:
-    """Continuous percentile (linear interpolation), as percentile_cont."""
-    xs = sorted(float(v) for v in values)
-    pos = q * (len(xs) - 1)
+def percentile(values: list[Decimal], q: str) -> Decimal:
+    """Continuous percentile (linear interpolation, as percentile_cont), in exact decimal
+    arithmetic, rounded half away from zero to 4 decimals as the marts round it."""
+    xs = sorted(values)
+    pos = Decimal(q) * (len(xs) - 1)
     lo = int(pos)
     hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+    exact = xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+    return exact.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 def test_demo_scores_match_oracle(demo_db):
@@ -57,8 +59,8 @@ def test_demo_segments_match_oracle(demo_db):
         values = by_segment[segment]
         assert n == len(values)
         assert total == sum(values)
-        for got, q in ((median, 0.5), (p25, 0.25), (p75, 0.75), (p90, 0.9)):
-            assert float(got) == pytest.approx(percentile(values, q), abs=1e-4), (segment, q)
+        for got, q in ((median, "0.5"), (p25, "0.25"), (p75, "0.75"), (p90, "0.9")):
+            assert got == percentile(values, q), (segment, q)
 
 
 def ts(s: str) -> dt.datetime:
