@@ -81,6 +81,68 @@ def except_both_ways(con: duckdb.DuckDBPyConnection, left: str, right: str,
     return missing(left, right), missing(right, left)
 
 
+def public_marts(db: Path) -> list[str]:
+    """The public marts, from the manifest of the DuckDB build beside db."""
+    manifest = json.loads((db.parent / "target" / "manifest.json").read_text())
+    return sorted(n["name"] for n in manifest["nodes"].values()
+                  if n["resource_type"] == "model" and n.get("access") == "public")
+
+
+def common_columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """Every column cast to text in a canonical form, so types that differ by engine (numeric
+    vs decimal(18,4), timestamp precision) compare by value."""
+    cols = con.execute(f"""select column_name, data_type from duckdb_columns()
+                           where schema_name = 'marts' and table_name = '{table}'
+                           order by column_index""").fetchall()
+    out = []
+    for name, data_type in cols:
+        if data_type.startswith("DECIMAL"):
+            scale = int(data_type.rstrip(")").split(",")[1])
+            out.append(f"cast(round(cast({name} as decimal(38, {scale})), {scale}) as varchar) as {name}")
+        elif data_type in ("DOUBLE", "FLOAT"):
+            out.append(f"cast(round({name}, 6) as varchar) as {name}")
+        else:
+            out.append(f"cast({name} as varchar) as {name}")
+    return ", ".join(out)
+
+
+def create_database(env: dict, name: str) -> None:
+    from cestools.engines import pg_connect
+
+    pg = pg_connect(env)
+    pg.autocommit = True
+    with pg.cursor() as cur:
+        cur.execute(f'drop database if exists "{name}"')
+        cur.execute(f'create database "{name}"')
+    pg.close()
+
+
+def pg_to_duckdb(env: dict, database: str, tables: list[str], con: duckdb.DuckDBPyConnection) -> None:
+    """Copy marts from PostgreSQL into schema pg of a DuckDB connection: fetched as text, then
+    cast to the types of the same mart in schema marts (the DuckDB build)."""
+    import pandas as pd
+
+    from cestools.engines import pg_connect
+
+    pg = pg_connect({**env, "CES_PG_DBNAME": database})
+    con.execute("create schema if not exists pg")
+    try:
+        for t in tables:
+            types = dict(con.execute(f"""select column_name, data_type from duckdb_columns()
+                                         where schema_name = 'marts' and table_name = '{t}'""").fetchall())
+            with pg.cursor() as cur:
+                cur.execute(f"select * from marts.{t}")
+                columns = [d.name for d in cur.description]
+                rows = [[None if v is None else str(v) for v in r] for r in cur.fetchall()]
+            assert set(columns) == set(types), (t, set(columns) ^ set(types))
+            con.register("incoming", pd.DataFrame(rows, columns=columns, dtype=object))
+            con.execute(f"create or replace table pg.{t} as select "
+                        + ", ".join(f'cast("{c}" as {types[c]}) as "{c}"' for c in columns) + " from incoming")
+            con.unregister("incoming")
+    finally:
+        pg.close()
+
+
 def create_raw(db_path: Path) -> duckdb.DuckDBPyConnection:
     """An empty raw contract, for hand-made datasets."""
     con = duckdb.connect(str(db_path))
@@ -105,50 +167,16 @@ def demo_db(tmp_path_factory) -> Path:
     return db
 
 
-def find_pg_bin(name: str) -> str | None:
-    """A PostgreSQL server binary: on PATH, else in Debian's versioned folder."""
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
-    return str(candidates[-1]) if candidates else None
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def postgres():
-    """A real PostgreSQL server of the tests' own: initdb in a temporary folder, a free port on
-    127.0.0.1, stopped at the end whatever happens. initdb refuses root, so as root it runs as
-    the `postgres` OS user. Yields the CES_PG_* environment that reaches it."""
-    initdb, pg_ctl = find_pg_bin("initdb"), find_pg_bin("pg_ctl")
-    if not initdb or not pg_ctl:
-        pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) are missing: .ci/run installs them "
-                    "(apt-get install postgresql)")
-    # not under pytest's own temporary folder: as root that one is closed to the postgres user
-    import tempfile
-    base = Path(tempfile.mkdtemp(prefix="ces-postgres-"))
-    data = base / "data"
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        shutil.chown(base, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    port = free_port()
-    subprocess.run([*as_user, initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-                    "--no-sync"], check=True, capture_output=True)
-    subprocess.run([*as_user, pg_ctl, "-D", str(data), "-l", str(base / "server.log"), "-w", "-o",
-                    f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
-                    "-c synchronous_commit=off -c full_page_writes=off", "start"],
-                   check=True, capture_output=True)
-    env = {"CES_PG_HOST": "127.0.0.1", "CES_PG_PORT": str(port), "CES_PG_USER": "postgres",
-           "CES_PG_PASSWORD": "", "CES_PG_DBNAME": "postgres", "PGOPTIONS": "-c jit=off"}
+    """A real PostgreSQL server of the tests' own (cestools.pgserver: initdb in a temporary
+    folder, a free port on 127.0.0.1, stopped at the end whatever happens). Yields the CES_PG_*
+    environment that reaches it."""
+    from cestools.errors import CesError
+    from cestools.pgserver import local_postgres
+
     try:
-        yield env
-    finally:
-        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"], capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
+        with local_postgres() as env:
+            yield env
+    except CesError as exc:  # the binaries are missing: say how to install them
+        pytest.fail(str(exc))

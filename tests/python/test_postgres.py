@@ -4,24 +4,16 @@ incremental runs equal to a full refresh, and every public mart equal to DuckDB'
 
 from __future__ import annotations
 
-import json
 import re
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import dbt, except_both_ways
+from conftest import common_columns, create_database, dbt, except_both_ways, pg_to_duckdb, public_marts
 from oracle import scores
 
 from cestools.engines import RAW_TABLES, land_duckdb_tables_in_postgres, pg_connect
-
-
-def public_marts(db: Path) -> list[str]:
-    """The public marts, from the manifest of the DuckDB build beside db."""
-    manifest = json.loads((db.parent / "target" / "manifest.json").read_text())
-    return sorted(n["name"] for n in manifest["nodes"].values()
-                  if n["resource_type"] == "model" and n.get("access") == "public")
 
 
 def pg_build(db: Path, env: dict, *args: str, database: str) -> str:
@@ -29,57 +21,6 @@ def pg_build(db: Path, env: dict, *args: str, database: str) -> str:
     proc = dbt(db.parent / "pg" / "pg.duckdb", *args,
                env={**env, "CES_TARGET": "postgres", "CES_PG_DBNAME": database})
     return proc.stdout
-
-
-def create_database(env: dict, name: str) -> None:
-    pg = pg_connect(env)
-    pg.autocommit = True
-    with pg.cursor() as cur:
-        cur.execute(f'drop database if exists "{name}"')
-        cur.execute(f'create database "{name}"')
-    pg.close()
-
-
-def pg_to_duckdb(env: dict, database: str, tables: list[str], con: duckdb.DuckDBPyConnection) -> None:
-    """Copy marts from PostgreSQL into schema pg of a DuckDB connection: fetched as text, then
-    cast to the types of the same mart in schema marts (the DuckDB build)."""
-    import pandas as pd
-
-    pg = pg_connect({**env, "CES_PG_DBNAME": database})
-    con.execute("create schema if not exists pg")
-    try:
-        for t in tables:
-            types = dict(con.execute(f"""select column_name, data_type from duckdb_columns()
-                                         where schema_name = 'marts' and table_name = '{t}'""").fetchall())
-            with pg.cursor() as cur:
-                cur.execute(f"select * from marts.{t}")
-                columns = [d.name for d in cur.description]
-                rows = [[None if v is None else str(v) for v in r] for r in cur.fetchall()]
-            assert set(columns) == set(types), (t, set(columns) ^ set(types))
-            con.register("incoming", pd.DataFrame(rows, columns=columns, dtype=object))
-            con.execute(f"create or replace table pg.{t} as select "
-                        + ", ".join(f'cast("{c}" as {types[c]}) as "{c}"' for c in columns) + " from incoming")
-            con.unregister("incoming")
-    finally:
-        pg.close()
-
-
-def common_columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """Every column cast to text in a canonical form, so types that differ by engine (numeric
-    vs decimal(18,4), timestamp precision) compare by value."""
-    cols = con.execute(f"""select column_name, data_type from duckdb_columns()
-                           where schema_name = 'marts' and table_name = '{table}'
-                           order by column_index""").fetchall()
-    out = []
-    for name, data_type in cols:
-        if data_type.startswith("DECIMAL"):
-            scale = int(data_type.rstrip(")").split(",")[1])
-            out.append(f"cast(round(cast({name} as decimal(38, {scale})), {scale}) as varchar) as {name}")
-        elif data_type in ("DOUBLE", "FLOAT"):
-            out.append(f"cast(round({name}, 6) as varchar) as {name}")
-        else:
-            out.append(f"cast({name} as varchar) as {name}")
-    return ", ".join(out)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,215 @@
+"""The same models on Spark: a local Spark session of the tests' own (its warehouse folder and
+metastore in a temporary folder; each dbt or cestools process starts and stops its own), on demo
+data with every defect landed as Parquet files with tables over them. `make build TARGET=spark`
+(every data, unit and reconciliation test, then publish), the oracle, every public mart equal to
+DuckDB's, incremental loads equal to a full build, and publish only after a whole build.
+
+Spark's tables are Parquet files, so the comparisons read them with DuckDB: no second session
+has to share the metastore with dbt."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import (
+    common_columns,
+    copy_project,
+    create_database,
+    dbt,
+    except_both_ways,
+    pg_to_duckdb,
+    public_marts,
+)
+from oracle import scores
+
+SMALL = ["EVENTS=20000", "CUSTOMERS=200", "SEED=7", "DEFECTS=1"]
+
+
+def run_make(project: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", "--no-print-directory", *args], cwd=project, capture_output=True, text=True,
+                          env={**os.environ, **env, "DBT_PROFILES_DIR": str(project / "profiles")})
+
+
+def spark_env(work: Path) -> dict[str, str]:
+    return {"CES_TARGET": "spark", "CES_SPARK_DIR": str(work / "spark"),
+            "CES_DUCKDB_PATH": str(work / "duck" / "unused.duckdb"),
+            "CES_SERVING_PATH": str(work / "duck" / "unused-serving.duckdb")}
+
+
+def spark_query(project: Path, env: dict, sql: str) -> list[list]:
+    """Rows of one query, from a Spark session in a process of its own (so that the metastore
+    is free again for dbt when it returns)."""
+    script = ("import json, sys; from cestools import engines; wh = engines.open_warehouse(); "
+              "print(json.dumps([[str(v) for v in r] for r in wh.fetchall(sys.argv[1])])); wh.close()")
+    proc = subprocess.run([sys.executable, "-c", script, sql], cwd=project, capture_output=True, text=True,
+                          env={**os.environ, **env})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def load_spark_tables(spark_dir: Path, con: duckdb.DuckDBPyConnection, schema: str, tables: list[str]) -> None:
+    """Spark's tables, read from their Parquet files into schema `schema` of a DuckDB connection.
+    Spark's timestamp is an instant (Parquet: adjusted to UTC), so it is read back as the UTC
+    wall-clock time that the contract's timestamp means."""
+    con.execute("set timezone = 'UTC'")
+    con.execute(f"create schema if not exists {schema}")
+    for table in tables:
+        layer = "intermediate" if table.startswith("int_") else "marts"
+        folder = spark_dir / "tables" / f"{layer}.db" / table
+        assert list(folder.rglob("*.parquet")), f"Spark wrote no file for {layer}.{table}"
+        files = f"read_parquet('{folder}/**/*.parquet', hive_partitioning = true)"
+        columns = con.execute(f"select column_name, column_type from (describe select * from {files})").fetchall()
+        select = ", ".join(f'cast("{c}" as timestamp) as "{c}"' if t == "TIMESTAMP WITH TIME ZONE" else f'"{c}"'
+                           for c, t in columns)
+        con.execute(f"create or replace table {schema}.{table} as select {select} from {files}")
+
+
+@pytest.fixture(scope="module")
+def spark_built(tmp_path_factory):
+    """`make build TARGET=spark` on an empty Spark warehouse: demo data with defects, dbt build,
+    publish, summary."""
+    work = tmp_path_factory.mktemp("spark")
+    project = copy_project(work / "project")
+    env = spark_env(work)
+    built = run_make(project, env, "build", "TARGET=spark", *SMALL)
+    assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-3000:]
+    return work, project, env, built.stdout
+
+
+@pytest.fixture(scope="module")
+def duckdb_twin(spark_built):
+    """The same raw data (the generator's scratch file) built on DuckDB."""
+    work, *_ = spark_built
+    db = work / "twin" / "ces.duckdb"
+    db.parent.mkdir()
+    shutil.copy(work / "duck" / "demo-for-spark.duckdb", db)
+    dbt(db, "build")
+    return db
+
+
+def test_make_build_on_spark_passes_every_test_and_publishes(spark_built):
+    work, _project, _env, out = spark_built
+    assert re.search(r"Done\. PASS=\d+ WARN=\d+ ERROR=0 SKIP=0", out), out[-3000:]
+    unit_tests = re.search(r"(\d+) unit tests", out)
+    assert unit_tests and int(unit_tests.group(1)) > 0, "the unit tests ran on Spark too"
+    assert "as the views of the database serving" in out
+    assert "customers scored: 200" in out, "the summary read the Spark marts"
+    assert not (work / "duck" / "unused.duckdb").exists(), "no DuckDB warehouse was written"
+
+
+def test_spark_scores_match_the_oracle(spark_built):
+    work, *_ = spark_built
+    expected = scores(str(work / "duck" / "demo-for-spark.duckdb"))
+    con = duckdb.connect()
+    load_spark_tables(work / "spark", con, "spark", ["fct_customer_engagement"])
+    actual = {c: (Decimal(str(s)), n, v) for c, s, n, v in con.execute(
+        "select customer_id, engagement_score, event_count, weights_version from spark.fct_customer_engagement"
+    ).fetchall()}
+    assert set(actual) == set(expected)
+    wrong = [c for c, e in expected.items() if actual[c] != (e.engagement_score, e.event_count, e.weights_version)]
+    assert not wrong, f"{len(wrong)} customers differ from the oracle, e.g. {wrong[:3]}"
+    assert sum(1 for s in expected.values() if s.event_count > 0) > 100
+
+
+def test_every_public_mart_equals_duckdb(spark_built, duckdb_twin):
+    work, *_ = spark_built
+    marts = public_marts(duckdb_twin)
+    assert len(marts) >= 9
+    con = duckdb.connect()
+    con.execute(f"attach '{duckdb_twin}' as build (read_only)")
+    con.execute("create schema marts")
+    for t in marts:
+        con.execute(f"create table marts.{t} as select * from build.marts.{t}")
+    load_spark_tables(work / "spark", con, "spark", marts)
+    for t in marts:
+        cols = common_columns(con, t)
+        assert except_both_ways(con, f"(select {cols} from marts.{t})", f"(select {cols} from spark.{t})") == (0, 0), t
+        assert con.execute(f"select count(*) from spark.{t}").fetchone()[0] > 0, t
+
+
+def test_duckdb_postgres_and_spark_agree_on_the_same_input(spark_built, duckdb_twin, postgres):
+    """The rows Spark was built from, landed in PostgreSQL too: every public mart is the same on
+    all three engines."""
+    from cestools.engines import RAW_TABLES, land_duckdb_tables_in_postgres, pg_connect
+
+    work, *_ = spark_built
+    create_database(postgres, "ces_three_engines")
+    env = {**postgres, "CES_PG_DBNAME": "ces_three_engines"}
+    pg = pg_connect(env)
+    try:
+        land_duckdb_tables_in_postgres(work / "duck" / "demo-for-spark.duckdb", pg, [("raw", t) for t in RAW_TABLES])
+    finally:
+        pg.close()
+    dbt(work / "pg" / "ces.duckdb", "build", env={**env, "CES_TARGET": "postgres"})
+    marts = public_marts(duckdb_twin)
+    con = duckdb.connect()
+    con.execute(f"attach '{duckdb_twin}' as build (read_only)")
+    con.execute("create schema marts")
+    for t in marts:
+        con.execute(f"create table marts.{t} as select * from build.marts.{t}")
+    load_spark_tables(work / "spark", con, "spark", marts)
+    pg_to_duckdb(postgres, "ces_three_engines", marts, con)
+    for t in marts:
+        cols = common_columns(con, t)
+        for a, b in (("marts", "pg"), ("pg", "spark")):
+            assert except_both_ways(con, f"(select {cols} from {a}.{t})", f"(select {cols} from {b}.{t})") == (0, 0), (t, a, b)
+
+
+def test_serving_views_and_publish_only_after_a_whole_build(spark_built):
+    """The serving views read the marts without customer_name; a --select build (make
+    weights-impact) works on Spark and is then refused by publish, which leaves serving as it was."""
+    _work, project, env, _out = spark_built
+    rows = spark_query(project, env, "select (select count(*) from serving.fct_customer_engagement), "
+                                     "(select count(*) from marts.fct_customer_engagement)")
+    assert rows == [["200", "200"]]
+    columns = [r[0] for r in spark_query(project, env, "describe serving.fct_customer_engagement")]
+    assert "engagement_score" in columns and "customer_name" not in columns, "personal data is not served"
+    before = spark_query(project, env, "show tables in serving_builds")
+
+    impact = run_make(project, env, "weights-impact", "TARGET=spark")
+    assert impact.returncode == 0 and "Weights change impact: v2" in impact.stdout, impact.stderr[-3000:]
+    refused = run_make(project, env, "publish", "TARGET=spark")
+    assert refused.returncode != 0 and "a build with --select" in refused.stderr, refused.stderr[-2000:]
+    assert spark_query(project, env, "show tables in serving_builds") == before
+
+
+def test_spark_incremental_equals_a_full_build(spark_built, duckdb_twin, tmp_path):
+    """The same data in two loads, built incrementally on a second Spark warehouse, equals the
+    full build of make build: every public mart and the event layer, row for row."""
+    work, project, _env, _out = spark_built
+    env = spark_env(tmp_path)
+    source = work / "duck" / "demo-for-spark.duckdb"
+    con = duckdb.connect(str(source), read_only=True)
+    cutoff = con.execute("select max(loaded_at) - interval 20 day from raw.product_events").fetchone()[0]
+    con.close()
+    land = [sys.executable, "-m", "cestools.engines", "land", "--from", str(source)]
+    for extra in (["--where", f"loaded_at <= '{cutoff}'"], ["--where", f"loaded_at > '{cutoff}'", "--append"]):
+        proc = subprocess.run([*land, *extra], cwd=project, capture_output=True, text=True, env={**os.environ, **env})
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        out = dbt(tmp_path / "duck" / "ces.duckdb", "build", env=env).stdout
+    assert "reprocessing load days" in out, "the second run is incremental"
+    tables = public_marts(duckdb_twin) + ["int_engagement_events_daily"]
+    compare = duckdb.connect()
+    load_spark_tables(work / "spark", compare, "whole", tables)
+    load_spark_tables(tmp_path / "spark", compare, "in_loads", tables)
+    for t in tables:
+        assert except_both_ways(compare, f"whole.{t}", f"in_loads.{t}") == (0, 0), t
+
+
+def test_a_table_of_the_users_stops_demo_data_on_spark(spark_built):
+    """A table of the user's, even in Spark's `default` database, makes the metastore the
+    user's: `make demo-data TARGET=spark` refuses and the table is still there."""
+    _work, project, env, _out = spark_built
+    spark_query(project, env, "create table default.team_notes using parquet as select 1 as n")
+    demo = run_make(project, env, "demo-data", "TARGET=spark", "EVENTS=5000", "CUSTOMERS=50")
+    assert demo.returncode != 0 and "default.team_notes" in demo.stderr and "FORCE=1" in demo.stderr, demo.stderr[-2000:]
+    assert spark_query(project, env, "select count(*) from default.team_notes") == [["1"]]
