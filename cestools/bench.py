@@ -1,6 +1,7 @@
 """Benchmark: full and incremental dbt builds against the hand-written floor and pandas.
 
     python -m cestools.bench [--sizes 1000000,10000000,100000000] [--with-1b] [--pandas-max N]
+                             [--postgres-sizes 1000000,10000000] [--spark-sizes 1000000]
 
 For each size it generates demo data, holds back the last day of loads, and measures in
 separate processes (wall time, peak RSS of the whole process tree):
@@ -15,6 +16,13 @@ separate processes (wall time, peak RSS of the whole process tree):
   pandas        the analyst's pandas version (sizes up to --pandas-max)
 Short runs are repeated (3 times) and the median is reported. The scores of the full build,
 the floor, the incremental run and pandas must agree for every customer, or the run fails.
+
+Then the same models on the other engines, on the same demo data and held-back day:
+PostgreSQL on a server the benchmark starts itself (cestools.pgserver), Spark in a local
+session (a warehouse folder of its own). For each: full_models, full_build, and incremental
+after the held-back day lands, once each (a run takes minutes); their scores must agree with
+the floor. An empty size list (--postgres-sizes '') skips an engine; with --sizes '' the
+DuckDB table already in bench/results.md is kept as it is.
 Writes bench/results.md.
 """
 
@@ -136,12 +144,12 @@ def agree(label: str, a: dict[str, float], b: dict[str, float]) -> None:
     log(f"  agree: {label} ({len(a):,} customers)")
 
 
-def bench_size(size: int, pandas_max: int, workdir: Path) -> list[Measure]:
-    work = workdir / f"{size}"
+def prepare(size: int, work: Path) -> tuple[Path, int, int]:
+    """Demo data of about `size` events in work/ces.duckdb, with the last day of loads held back
+    in bench.next_day_*. Returns (file, raw rows, held-back rows)."""
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     db = work / "ces.duckdb"
-    env = env_for(db)
     log(f"size {size:,}: generating demo data")
     subprocess.run([sys.executable, "-m", "cestools.demo_data", "--path", str(db),
                     "--events", str(size)], cwd=ROOT, check=True)
@@ -160,6 +168,20 @@ def bench_size(size: int, pandas_max: int, workdir: Path) -> list[Measure]:
     con.execute("checkpoint")
     con.close()
     log(f"  raw rows {base_rows:,}; held-back next day {new_rows:,} ({100 * new_rows / base_rows:.2f}%)")
+    return db, base_rows, new_rows
+
+
+def land_next_day_in(db: Path) -> None:
+    c = duckdb.connect(str(db))
+    for t in ("product_events", "support_tickets"):
+        c.execute(f"insert into raw.{t} select * from bench.next_day_{t}")
+    c.close()
+
+
+def bench_size(size: int, pandas_max: int, workdir: Path) -> list[Measure]:
+    work = workdir / f"{size}"
+    db, base_rows, new_rows = prepare(size, work)
+    env = env_for(db)
     subprocess.run(dbt_cmd(work, "seed", "--full-refresh"), cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
 
@@ -178,10 +200,7 @@ def bench_size(size: int, pandas_max: int, workdir: Path) -> list[Measure]:
 
     def land_next_day() -> None:
         shutil.copy(before, db)
-        c = duckdb.connect(str(db))
-        for t in ("product_events", "support_tickets"):
-            c.execute(f"insert into raw.{t} select * from bench.next_day_{t}")
-        c.close()
+        land_next_day_in(db)
         os.sync()  # the copy's write-back must not land inside the timed run
 
     results.append(repeated(size, "incremental", new_rows, lambda: run_measured(
@@ -202,7 +221,128 @@ def bench_size(size: int, pandas_max: int, workdir: Path) -> list[Measure]:
     return results
 
 
-def write_results(results: list[Measure], path: Path, pandas_max: int) -> None:
+def engine_scores(engine: str, env: dict) -> dict[str, float]:
+    """fct_customer_engagement's scores as built on PostgreSQL or Spark (Spark: read from the
+    table's Parquet files, so no second session competes for the metastore)."""
+    if engine == "spark":
+        folder = Path(env["CES_SPARK_DIR"]) / "tables" / "marts.db" / "fct_customer_engagement"
+        return parquet_scores(folder / "*.parquet")
+    from cestools import engines
+
+    pg = engines.pg_connect(env)
+    try:
+        with pg.cursor() as cur:
+            cur.execute("select customer_id, engagement_score from marts.fct_customer_engagement")
+            return {cid: round(float(s), 4) for cid, s in cur.fetchall()}
+    finally:
+        pg.close()
+
+
+def bench_engine(engine: str, size: int, workdir: Path, server_env: dict) -> list[Measure]:
+    """Full and incremental builds of the project on PostgreSQL or Spark, on the same data and
+    held-back day as DuckDB's, in one run."""
+    work = workdir / f"{engine}-{size}"
+    db, base_rows, new_rows = prepare(size, work)
+    env = {**env_for(db), **server_env, "CES_TARGET": engine}
+    if engine == "postgres":
+        from cestools import engines
+
+        database = f"ces_bench_{size}"
+        pg = engines.pg_connect(env)
+        pg.autocommit = True
+        with pg.cursor() as cur:
+            cur.execute(f'drop database if exists "{database}"')
+            cur.execute(f'create database "{database}"')
+        pg.close()
+        env["CES_PG_DBNAME"] = database
+    else:
+        env["CES_SPARK_DIR"] = str(work / "spark")
+    land = [sys.executable, "-m", "cestools.engines", "land", "--from", str(db)]
+    started = time.perf_counter()
+    subprocess.run(land, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    log(f"  {engine}: landed {base_rows:,} raw rows in {time.perf_counter() - started:.1f} s")
+    subprocess.run(dbt_cmd(work, "seed", "--full-refresh"), cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    label = f"{engine}:"
+    results = [repeated_once(size, f"{label}full_models", base_rows, dbt_cmd(work, "run", "--full-refresh"), env),
+               repeated_once(size, f"{label}full_build", base_rows, dbt_cmd(work, "build", "--full-refresh"), env)]
+    next_day = work / "next_day.duckdb"
+    con = duckdb.connect(str(next_day))
+    con.execute(f"attach '{db}' as src (read_only)")
+    con.execute("create schema raw")
+    for t in ("product_events", "support_tickets"):
+        con.execute(f"create table raw.{t} as select * from src.bench.next_day_{t}")
+    con.close()
+    subprocess.run([sys.executable, "-m", "cestools.engines", "land", "--from", str(next_day), "--tables",
+                    "raw.product_events,raw.support_tickets", "--append"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    results.append(repeated_once(size, f"{label}incremental", new_rows, dbt_cmd(work, "run"), env))
+    land_next_day_in(db)
+    floor = work / "floor.parquet"
+    run_measured([sys.executable, "-m", "cestools.reference", "floor", str(db), str(floor)], env_for(db))
+    agree(f"{engine} incremental = floor", engine_scores(engine, env), parquet_scores(floor))
+    return results
+
+
+def repeated_once(size: int, name: str, rows: int, cmd: list[str], env: dict) -> Measure:
+    wall, peak = run_measured(cmd, env)
+    log(f"  {name}: {wall:.2f} s, peak {peak:,.0f} MiB")
+    return Measure(size, name, wall, 1, peak, rows)
+
+
+ENGINES_HEADING = "## PostgreSQL and Spark"
+
+
+def kept_measures(lines: list[str]) -> list[Measure]:
+    """The DuckDB rows of a results table written earlier, for the × DuckDB column."""
+    kept = []
+    for line in lines:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 5 and cells[0].replace(",", "").isdigit():
+            try:
+                kept.append(Measure(int(cells[0].replace(",", "")), cells[1], float(cells[2]), int(cells[3]),
+                                    float(cells[4].replace(",", "")), 0))
+            except ValueError:
+                continue
+    return kept
+
+
+def engine_lines(results: list[Measure], duck: list[Measure]) -> list[str]:
+    duck_walls = {(m.size, m.name): m.wall for m in duck}
+    fulls = {(m.size, m.name.split(":")[0]): m.wall for m in results if m.name.endswith(":full_models")}
+    lines = [
+        ENGINES_HEADING,
+        "",
+        f"Written by `make bench` on {dt.datetime.now():%Y-%m-%d %H:%M}, the same machine. The same demo "
+        "data and held-back day as DuckDB's, landed in each engine (PostgreSQL 15 on a server the "
+        "benchmark started, JIT off, fsync off; Spark 4.0 in a local session, local[2], 3 GB driver, Parquet). "
+        "One run each. Peak memory is the dbt process tree: for Spark that includes the JVM; for "
+        "PostgreSQL the server's own memory is not in it. × DuckDB compares with the DuckDB row of the "
+        "same size and measurement in the table above, where there is one. The scores after the "
+        "incremental run agreed with the floor for every customer.",
+        "",
+        "| engine | events | measurement | wall s | runs | peak MiB | events/s | × DuckDB | incremental share |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for m in results:
+        engine, name = m.name.split(":")
+        ratio = m.wall / duck_walls[(m.size, name)] if (m.size, name) in duck_walls else None
+        share = f"{100 * m.wall / fulls[(m.size, engine)]:.1f}% of full_models" if name == "incremental" else ""
+        per_s = f"{m.rows / m.wall:,.0f}" if m.rows else "–"
+        lines.append(f"| {engine} | {m.size:,} | {name} | {m.wall:.2f} | {m.runs} | {m.peak_mib:,.0f} | {per_s} | "
+                     f"{f'{ratio:.2f}' if ratio else '–'} | {share} |")
+    return [*lines, ""]
+
+
+def write_results(results: list[Measure], path: Path, pandas_max: int,
+                  engine_results: list[Measure] | None = None) -> None:
+    """The DuckDB table (kept from the file as it is when this run measured no DuckDB size),
+    then the PostgreSQL and Spark table."""
+    if not results:
+        kept = path.read_text().split(ENGINES_HEADING)[0].rstrip("\n").splitlines() if path.exists() else []
+        path.write_text("\n".join([*kept, "", *engine_lines(engine_results or [], kept_measures(kept))]))
+        log(f"wrote {path} (the DuckDB table kept as it was)")
+        return
     floors = {m.size: m.wall for m in results if m.name == "floor"}
     fulls = {m.size: m.wall for m in results if m.name == "full_models"}
     lines = [
@@ -239,6 +379,8 @@ def write_results(results: list[Measure], path: Path, pandas_max: int) -> None:
         lines.append(f"| {m.size:,} | {m.name} | {m.wall:.2f} | {m.runs} | {m.peak_mib:,.0f} | "
                      f"{per_s} | {ratio:.2f} | {target} | {met} |")
     lines += ["", f"pandas runs only up to {pandas_max:,} events.", ""]
+    if engine_results:
+        lines += engine_lines(engine_results, results)
     path.write_text("\n".join(lines))
     log(f"wrote {path}")
 
@@ -248,6 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", default="1000000,10000000,100000000")
     p.add_argument("--with-1b", action="store_true", help="add 1,000,000,000 events")
     p.add_argument("--pandas-max", type=int, default=10_000_000)
+    p.add_argument("--postgres-sizes", default="1000000,10000000")
+    p.add_argument("--spark-sizes", default="1000000")
     p.add_argument("--out", default=str(ROOT / "bench" / "results.md"))
     p.add_argument("--workdir", default=str(ROOT / "bench" / "work"))
     a = p.parse_args(argv)
@@ -258,6 +402,18 @@ def main(argv: list[str] | None = None) -> int:
     for size in sizes:
         results += bench_size(size, a.pandas_max, Path(a.workdir))
         write_results(results, Path(a.out), a.pandas_max)
+    engine_results: list[Measure] = []
+    pg_sizes = [int(s) for s in a.postgres_sizes.split(",") if s]
+    if pg_sizes:
+        from cestools.pgserver import local_postgres
+
+        with local_postgres() as pg_env:
+            for size in pg_sizes:
+                engine_results += bench_engine("postgres", size, Path(a.workdir), pg_env)
+                write_results(results, Path(a.out), a.pandas_max, engine_results)
+    for size in [int(s) for s in a.spark_sizes.split(",") if s]:
+        engine_results += bench_engine("spark", size, Path(a.workdir), {})
+        write_results(results, Path(a.out), a.pandas_max, engine_results)
     shutil.rmtree(a.workdir, ignore_errors=True)
     return 0
 
