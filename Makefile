@@ -31,7 +31,7 @@ PY_VARS = $(if $(VARS),--vars '$(VARS)')
 # where `make test` builds its own demo warehouse (never your warehouse file)
 TEST_DB := warehouse/test/ces_test.duckdb
 
-.PHONY: help setup build demo-data dbt-build publish summary lint test test-dbt pytest bench weights-impact clean
+.PHONY: help setup build demo-data dbt-build publish summary docs lint test test-dbt pytest bench weights-impact clean
 
 help:
 	@echo "make build                  set up .venv, load demo data into a file with no raw tables, dbt build, publish, print a summary"
@@ -42,6 +42,7 @@ help:
 	@echo "make weights-impact         report what a weight change does (default: version in force vs newest; BASE=v1 COMPARE=v2)"
 	@echo "make publish                copy the marts to the serving files, only after a whole dbt build of this file passed"
 	@echo "make summary                print the summary of the last build again"
+	@echo "make docs                   build the dbt docs site as one static file (target/static_index.html)"
 	@echo "make dbt-build              dbt build only (VARS='{name: value}' for dbt vars)"
 	@echo "make lint                   sqlfluff + ruff"
 	@echo "make pytest                 the pytest suite alone"
@@ -73,6 +74,12 @@ publish: setup
 
 summary: setup
 	$(BIN)/python -m cestools.summary
+
+# one self-contained HTML file (manifest and catalog inside): open it from disk, no server needed
+docs: setup
+	@$(BIN)/python -m cestools.warehouse --check --built $(PY_VARS)
+	$(BIN)/dbt docs generate --static $(DBT_VARS)
+	@echo "docs: $(CURDIR)/target/static_index.html (open it in a browser; no server needed)"
 
 demo-data: setup
 	$(BIN)/python -m cestools.demo_data $(DEMO_ARGS) $(if $(FORCE),--force)

@@ -6,7 +6,8 @@ The project owns exactly:
   - the serving files (cestools/publish.py writes them; nothing here touches them).
 Every other table in the file is the user's and is never written, replaced or dropped.
 
-    python -m cestools.warehouse --check [--vars YAML]    # before dbt: the VARS parse, the file is not locked
+    python -m cestools.warehouse --check [--vars YAML] [--built]    # before dbt: the VARS parse, the file is
+                                                                    # not locked (--built: and holds the marts)
 """
 
 from __future__ import annotations
@@ -106,10 +107,23 @@ def drop_project_schemas(con: duckdb.DuckDBPyConnection, owned: set[str], keep: 
     return dropped
 
 
-def check(path: str, cli_vars: str | None) -> None:
+def check(path: str, cli_vars: str | None, built: bool = False) -> None:
     """Cheap checks before dbt runs, so their failures read as messages: VARS parses, and no
-    other process holds the warehouse file (on PostgreSQL: the server answers)."""
+    other process holds the warehouse file (on PostgreSQL: the server answers). built: the
+    command reads what dbt built (make docs), so a DuckDB file must hold the marts already."""
     settings.project_vars(cli_vars)
+    if built and os.environ.get("CES_TARGET", "duckdb") == "duckdb":
+        marts = []
+        if os.path.exists(path):
+            con = errors.connect(path, read_only=True)
+            try:
+                marts = con.execute("select 1 from duckdb_schemas() where database_name = current_database() "
+                                    "and schema_name = 'marts'").fetchall()
+            finally:
+                con.close()
+        if not marts:
+            raise CesError(f"{path} holds no built marts yet, and the docs site reads their columns and types "
+                           "from the warehouse: run `make build` first (or set CES_DUCKDB_PATH to a built file).")
     from cestools import engines
 
     engine = engines.target()
@@ -126,8 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--check", action="store_true", required=True)
     p.add_argument("--path", default=os.environ.get("CES_DUCKDB_PATH", DEFAULT_PATH))
     p.add_argument("--vars", default=None)
+    p.add_argument("--built", action="store_true", help="the command reads the built marts (make docs)")
     a = p.parse_args(argv)
-    check(a.path, a.vars)
+    check(a.path, a.vars, a.built)
     return 0
 
 

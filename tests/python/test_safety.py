@@ -194,6 +194,7 @@ def built_small(tmp_path_factory) -> Path:
     ({"ces_upsell_min_percentile": -1}, "ces_upsell_min_percentile is -1; allowed: a number from 0 to 100"),
     ({"ces_upsell_plans": "starter"}, 'ces_upsell_plans is "starter"; allowed: a list of plan names'),
     ({"ces_raw_schema": "nowhere"}, 'ces_raw_schema is "nowhere", but no schema of that name exists'),
+    ({"ces_spark_file_format": "orc"}, 'ces_spark_file_format is "orc"; allowed: parquet, or delta'),
     ({"ces_raw_schema": "marts"}, 'ces_raw_schema is "marts", a schema this project builds'),
 ])
 def test_bad_setting_stops_the_build_naming_it(built_small, bad_vars, message):
