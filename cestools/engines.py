@@ -102,20 +102,71 @@ def spark_conf(env: dict[str, str] | None = None) -> dict[str, str]:
     return {**{str(k): str(v) for k, v in conf.items()}, "spark.sql.ansi.enabled": "false"}
 
 
+def describe_process(pid: int) -> str:
+    """'pid (name, started by ppid: command)': the lock holder is a JVM that dbt or cestools started."""
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        parent = process.parent()
+        if parent is None or parent.pid == 1:
+            started_by = ", left behind by a command that has ended: it should exit within seconds"
+        else:
+            started_by = f", started by {parent.pid}: {' '.join(parent.cmdline())[:100]}"
+        return f"{pid} ({process.name()}{started_by})"
+    except psutil.Error:
+        return str(pid)
+
+
 def check_spark(env: dict[str, str] | None = None) -> None:
-    """Before dbt runs on Spark: Java is there, and no other process holds the metastore."""
+    """Before dbt runs on Spark: Java is there, and no other process holds the metastore. A
+    holder gets CES_SPARK_LOCK_WAIT seconds (default 30) to finish first: the JVM of a command
+    that just ended can hold the lock for a few seconds more."""
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise CesError("Spark needs Java 17 (java on PATH, or JAVA_HOME): apt-get install openjdk-17-jre-headless")
     spark_dir(env).mkdir(parents=True, exist_ok=True)  # Derby writes its log there
-    lock = spark_dir(env) / "metastore_db" / "db.lck"
+    # Derby keeps dbex.lck open, with an exclusive lock, for as long as a process has the database
+    lock = spark_dir(env) / "metastore_db" / "dbex.lck"
     if lock.exists() and shutil.which("fuser"):
         import subprocess
+        import time
 
-        holders = subprocess.run(["fuser", str(lock)], capture_output=True, text=True).stdout.split()
+        deadline = time.monotonic() + float((os.environ if env is None else env).get("CES_SPARK_LOCK_WAIT", "30"))
+        while True:
+            found = subprocess.run(["fuser", str(lock)], capture_output=True, text=True).stdout.split()
+            pids = [int(pid) for pid in found if pid.isdigit() and int(pid) != os.getpid()]
+            if not pids or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        holders = [describe_process(pid) for pid in pids]
         if holders:
             raise CesError(f"the Spark metastore {lock.parent} is held by process {', '.join(holders)} (a dbt run "
                            "or a cestools command on the same CES_SPARK_DIR): the embedded metastore takes one "
                            "process at a time. Wait for it to end (`ps -p <pid>` shows what it is).")
+
+
+def stop_spark(session) -> None:
+    """Stop the session and end its JVM before returning, so the metastore is free for the next
+    command at once: a stopped session's JVM otherwise lingers for seconds after Python exits.
+    pyspark's JVM exits when its standard input closes."""
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    session.stop()
+    proc = getattr(gateway, "proc", None)
+    if proc is None:
+        return
+    try:
+        gateway.shutdown()
+    finally:
+        if proc.stdin:
+            proc.stdin.close()
+        try:
+            proc.wait(timeout=60)
+        except Exception:  # a JVM that does not end is killed rather than left holding the lock
+            proc.kill()
+        SparkContext._gateway = None
+        SparkContext._jvm = None
 
 
 def spark_session(env: dict[str, str] | None = None):
@@ -134,7 +185,7 @@ def spark_session(env: dict[str, str] | None = None):
         raise CesError(f"the local Spark session could not start ({str(exc).strip()[:400]}). Another "
                        f"process may hold the metastore in {spark_dir(env)}/metastore_db (a dbt run, or "
                        "another cestools command): wait for it, or find it with `fuser -v "
-                       f"{spark_dir(env)}/metastore_db/db.lck`.") from exc
+                       f"{spark_dir(env)}/metastore_db/dbex.lck`.") from exc
 
 
 def spark_database_comment(wh: Warehouse, database: str) -> str | None:
@@ -225,7 +276,7 @@ class Warehouse:
 
     def close(self) -> None:
         if self.engine == "spark":
-            self.con.stop()
+            stop_spark(self.con)
         else:
             self.con.close()
 

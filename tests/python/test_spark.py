@@ -73,6 +73,17 @@ def load_spark_tables(spark_dir: Path, con: duckdb.DuckDBPyConnection, schema: s
         con.execute(f"create or replace table {schema}.{table} as select {select} from {files}")
 
 
+def marts_side_by_side(duckdb_build: Path, spark_dir: Path, marts: list[str]) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the DuckDB build's marts in schema marts and Spark's in spark."""
+    con = duckdb.connect()
+    con.execute(f"attach '{duckdb_build}' as build (read_only)")
+    con.execute("create schema marts")
+    for t in marts:
+        con.execute(f"create table marts.{t} as select * from build.marts.{t}")
+    load_spark_tables(spark_dir, con, "spark", marts)
+    return con
+
+
 @pytest.fixture(scope="module")
 def spark_built(tmp_path_factory):
     """`make build TARGET=spark` on an empty Spark warehouse: demo data with defects, dbt build,
@@ -124,12 +135,7 @@ def test_every_public_mart_equals_duckdb(spark_built, duckdb_twin):
     work, *_ = spark_built
     marts = public_marts(duckdb_twin)
     assert len(marts) >= 9
-    con = duckdb.connect()
-    con.execute(f"attach '{duckdb_twin}' as build (read_only)")
-    con.execute("create schema marts")
-    for t in marts:
-        con.execute(f"create table marts.{t} as select * from build.marts.{t}")
-    load_spark_tables(work / "spark", con, "spark", marts)
+    con = marts_side_by_side(duckdb_twin, work / "spark", marts)
     for t in marts:
         cols = common_columns(con, t)
         assert except_both_ways(con, f"(select {cols} from marts.{t})", f"(select {cols} from spark.{t})") == (0, 0), t
@@ -151,12 +157,7 @@ def test_duckdb_postgres_and_spark_agree_on_the_same_input(spark_built, duckdb_t
         pg.close()
     dbt(work / "pg" / "ces.duckdb", "build", env={**env, "CES_TARGET": "postgres"})
     marts = public_marts(duckdb_twin)
-    con = duckdb.connect()
-    con.execute(f"attach '{duckdb_twin}' as build (read_only)")
-    con.execute("create schema marts")
-    for t in marts:
-        con.execute(f"create table marts.{t} as select * from build.marts.{t}")
-    load_spark_tables(work / "spark", con, "spark", marts)
+    con = marts_side_by_side(duckdb_twin, work / "spark", marts)
     pg_to_duckdb(postgres, "ces_three_engines", marts, con)
     for t in marts:
         cols = common_columns(con, t)
@@ -213,3 +214,35 @@ def test_a_table_of_the_users_stops_demo_data_on_spark(spark_built):
     demo = run_make(project, env, "demo-data", "TARGET=spark", "EVENTS=5000", "CUSTOMERS=50")
     assert demo.returncode != 0 and "default.team_notes" in demo.stderr and "FORCE=1" in demo.stderr, demo.stderr[-2000:]
     assert spark_query(project, env, "select count(*) from default.team_notes") == [["1"]]
+
+
+def test_a_process_holding_the_metastore_gets_a_message_naming_it(spark_built):
+    """The embedded metastore takes one process at a time: a second command says which process
+    holds it, instead of Hive's 'Unable to instantiate SessionHiveMetaStoreClient'."""
+    import time
+
+    _work, project, env, _out = spark_built
+    script = ("from cestools import engines; import time; s = engines.spark_session(); "
+              "s.sql('show databases').collect(); print('holding', flush=True); time.sleep(120)")
+    holder = subprocess.Popen([sys.executable, "-c", script], cwd=project, env={**os.environ, **env},
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while holder.stdout.readline().strip() != "holding":
+            assert holder.poll() is None and time.monotonic() < deadline, "the holder never took the metastore"
+        refused = run_make(project, {**env, "CES_SPARK_LOCK_WAIT": "3"}, "summary", "TARGET=spark")
+        assert refused.returncode != 0, refused.stdout[-2000:]
+        assert "is held by process" in refused.stderr and f"started by {holder.pid}:" in refused.stderr, \
+            refused.stderr[-2000:]
+        assert "Traceback" not in refused.stderr
+    finally:
+        import psutil
+
+        try:
+            children = psutil.Process(holder.pid).children(recursive=True)  # the JVM
+        except psutil.NoSuchProcess:
+            children = []
+        for child in children:
+            child.kill()
+        holder.kill()
+        holder.wait()
