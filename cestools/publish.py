@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -294,8 +295,10 @@ def publish_spark(target: Path, with_pii: bool, serving_db: str) -> None:
         # every table is complete before the first view moves
         for _schema, name in marts:
             wh.execute(f"create or replace view `{serving_db}`.`{name}` as select * from `{store}`.`{name}__{suffix}`")
+        # only the tables an earlier publish wrote (<mart>__b<12 hex>); anything else stays
+        written_by_publish = re.compile("^(" + "|".join(re.escape(name) for _s, name in marts) + r")__b[0-9a-f]{12}$")
         for _db, table, _tmp in wh.fetchall(f"show tables in `{store}`"):
-            if not table.endswith(f"__{suffix}"):
+            if written_by_publish.match(table) and not table.endswith(f"__{suffix}"):
                 wh.execute(f"drop table if exists `{store}`.`{table}`")
     finally:
         wh.close()
