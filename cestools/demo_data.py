@@ -437,6 +437,7 @@ def should_generate(opts: Options, contents: warehouse.Contents, name: str) -> b
             "other table is ever touched.")
     if contents.user:
         in_our_schemas = [t for t in contents.user if t.split(".", 1)[0] in ("demo", "demo_work")]
+        in_our_schemas += contents.user_in_project_schemas
         if in_our_schemas:
             raise CesError(f"{name} holds tables of yours in the schemas the demo generator writes "
                            f"and drops ({', '.join(in_our_schemas[:6])}), so even FORCE=1 does not "
@@ -447,7 +448,7 @@ def should_generate(opts: Options, contents: warehouse.Contents, name: str) -> b
     return True
 
 
-def server_contents(wh, owned: set[str]) -> warehouse.Contents:
+def server_contents(wh, owned: set[str], built: set[str] | None = None) -> warehouse.Contents:
     """A PostgreSQL database's or Spark metastore's tables sorted by owner, as warehouse.inspect
     does for a DuckDB file. The serving schema the publish step created (it marks it) is the
     project's too."""
@@ -469,7 +470,10 @@ def server_contents(wh, owned: set[str]) -> warehouse.Contents:
     marker_rows: list[tuple[str, bool]] = []
     if warehouse.DEMO_MARKER in tables:
         marker_rows = wh.fetchall(f"select concat(table_schema, '.', table_name), complete from {warehouse.DEMO_MARKER}")
-    return warehouse.classify(tables, marker_rows, owned)
+    if built is not None:  # every table of the serving schemas the publish step marked is its own
+        serving = owned - {n.split(".", 1)[0] for n in built}
+        built = built | {t.lower() for t in tables if t.split(".", 1)[0] in serving}
+    return warehouse.classify(tables, marker_rows, owned, built)
 
 
 def generate_on_server(opts: Options) -> dict[str, int]:
@@ -477,10 +481,10 @@ def generate_on_server(opts: Options) -> dict[str, int]:
     generator's own (warehouse/demo-for-<engine>.duckdb), then landed (PostgreSQL: COPY; Spark:
     Parquet files with tables over them), under the same ownership rules as a DuckDB file."""
     check_options(opts)
-    owned = warehouse.project_schemas()
+    owned, built = warehouse.project_objects()
     wh = engines.open_warehouse(read_only=False)
     try:
-        contents = server_contents(wh, owned)
+        contents = server_contents(wh, owned, built)
         if not should_generate(opts, contents, wh.name):
             return {}
         scratch = Path(opts.path).parent / f"demo-for-{opts.target}.duckdb"
@@ -509,8 +513,8 @@ def generate(opts: Options) -> dict[str, int]:
     try:
         con.execute(f"set temp_directory='{os.path.dirname(os.path.abspath(opts.path))}/tmp'")
         con.execute("set memory_limit='4GB'")
-        owned = warehouse.project_schemas()
-        contents = warehouse.inspect(con, owned)
+        owned, built = warehouse.project_objects()
+        contents = warehouse.inspect(con, owned, built)
         if not should_generate(opts, contents, opts.path):
             return counts(con) if contents.demo_complete and opts.if_empty else {}
         started = time.time()

@@ -35,10 +35,10 @@ BUILD_LOG = "intermediate.ces_build_log"
 SYSTEM_SCHEMAS = ("information_schema", "pg_catalog")
 
 
-def project_schemas(manifest: Path | None = None) -> set[str]:
-    """Schemas of the project's models, seeds and stored test failures, from dbt's manifest.
-
-    Without a manifest (a fresh clone), `dbt parse` writes one into a temporary folder."""
+def project_objects(manifest: Path | None = None) -> tuple[set[str], set[str]]:
+    """(schemas, schema.relation names) of the project's models, seeds and stored test failures,
+    from dbt's manifest. Without a manifest (a fresh clone), `dbt parse` writes one into a
+    temporary folder."""
     manifest = manifest or ROOT / "target" / "manifest.json"
     if not manifest.exists():
         with tempfile.TemporaryDirectory() as tmp:
@@ -49,10 +49,25 @@ def project_schemas(manifest: Path | None = None) -> set[str]:
             if proc.returncode != 0:
                 raise CesError("dbt parse failed, so the project's own schemas are unknown and nothing "
                                f"was dropped:\n{proc.stdout[-2000:]}{proc.stderr[-1000:]}")
-            return project_schemas(Path(tmp) / "manifest.json")
-    nodes = json.loads(manifest.read_text())["nodes"].values()
-    return {n["schema"] for n in nodes
-            if n["package_name"] == "ces" and n["resource_type"] in ("model", "seed", "test")}
+            return project_objects(Path(tmp) / "manifest.json")
+    nodes = [n for n in json.loads(manifest.read_text())["nodes"].values()
+             if n["package_name"] == "ces" and n["resource_type"] in ("model", "seed", "test")]
+    relations = {f"{n['schema']}.{n['alias'] or n['name']}".lower() for n in nodes} | {BUILD_LOG}
+    return {n["schema"] for n in nodes}, relations
+
+
+def project_schemas(manifest: Path | None = None) -> set[str]:
+    """Schemas of the project's models, seeds and stored test failures, from dbt's manifest."""
+    return project_objects(manifest)[0]
+
+
+def built_by_project(name: str, built: set[str]) -> bool:
+    """A relation dbt builds for this project, or one of dbt's temporary copies of it."""
+    name = name.lower()
+    for suffix in ("__dbt_tmp", "__dbt_backup"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    return name in built
 
 
 @dataclass
@@ -62,29 +77,36 @@ class Contents:
     demo: list[str] = field(default_factory=list)      # written by the demo generator
     user: list[str] = field(default_factory=list)      # everything else: never touched
     demo_complete: bool = False                        # the generator finished writing
+    # the user's tables that sit in a schema the project builds (and demo data would drop)
+    user_in_project_schemas: list[str] = field(default_factory=list)
 
     def describe_user(self, most: int = 6) -> str:
         shown = ", ".join(self.user[:most])
         return shown + (f" and {len(self.user) - most} more" if len(self.user) > most else "")
 
 
-def classify(tables: list[str], marker_rows: list[tuple[str, bool]], owned: set[str]) -> Contents:
+def classify(tables: list[str], marker_rows: list[tuple[str, bool]], owned: set[str],
+             built: set[str] | None = None) -> Contents:
     """Sort schema.table names by owner. marker_rows: (schema.table, complete) as the demo
-    generator listed them in DEMO_MARKER (empty when there is no marker)."""
+    generator listed them in DEMO_MARKER (empty when there is no marker). built: the relations
+    the manifest builds; with it, another table in one of the project's schemas is the user's
+    (a team's own `marts.report` is not ours because the schema's name is)."""
     marked = {name for name, _ in marker_rows} | ({DEMO_MARKER} if marker_rows else set())
     contents = Contents(demo_complete=bool(marker_rows) and all(done for _, done in marker_rows))
     for name in tables:
         schema = name.split(".", 1)[0]
         if name in marked or schema == "demo_work" and marked:
             contents.demo.append(name)
-        elif schema in owned:
+        elif schema in owned and (built is None or built_by_project(name, built)):
             contents.project.append(name)
         else:
             contents.user.append(name)
+            if schema in owned:
+                contents.user_in_project_schemas.append(name)
     return contents
 
 
-def inspect(con: duckdb.DuckDBPyConnection, owned: set[str]) -> Contents:
+def inspect(con: duckdb.DuckDBPyConnection, owned: set[str], built: set[str] | None = None) -> Contents:
     tables = [f"{s}.{t}" for s, t in con.execute("""
         select schema_name, table_name from duckdb_tables() where database_name = current_database()
         union all
@@ -93,7 +115,7 @@ def inspect(con: duckdb.DuckDBPyConnection, owned: set[str]) -> Contents:
         order by 1, 2""").fetchall() if s not in SYSTEM_SCHEMAS]
     marker_rows = con.execute(f"select table_schema || '.' || table_name, complete from {DEMO_MARKER}"
                               ).fetchall() if DEMO_MARKER in tables else []
-    return classify(tables, marker_rows, owned)
+    return classify(tables, marker_rows, owned, built)
 
 
 def drop_project_schemas(con: duckdb.DuckDBPyConnection, owned: set[str], keep: set[str]) -> list[str]:

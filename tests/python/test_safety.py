@@ -390,3 +390,23 @@ def test_force_never_writes_into_a_demo_schema_of_the_users(project, tmp_path):
     proc = make(project, "demo-data", db, serving, "EVENTS=3000", "CUSTOMERS=30", "FORCE=1")
     assert proc.returncode != 0 and "demo.customer_archetypes" in proc.stderr and "even FORCE=1" in proc.stderr
     assert checksums(db, skip=()) == before and "raw" not in schemas(db)
+
+
+def test_a_team_table_in_a_schema_the_project_builds_is_never_dropped(project, tmp_path):
+    """A team's own `marts.weekly_report` shares a schema name with the project's marts, but the
+    manifest does not build it, so it is the team's: demo data refuses, even with FORCE=1, rather
+    than drop the schema, and `make build` builds beside it and leaves it as it is."""
+    db, serving = tmp_path / "own.duckdb", tmp_path / "serving.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("create schema marts")
+    con.execute("create table marts.weekly_report as select 1 as week, 'kept' as note")
+    con.close()
+    before = checksums(db, skip=())
+    for force in ((), ("FORCE=1",)):
+        proc = make(project, "demo-data", db, serving, "EVENTS=3000", "CUSTOMERS=30", *force)
+        assert proc.returncode != 0 and "marts.weekly_report" in proc.stderr, proc.stderr[-2000:]
+        assert checksums(db, skip=()) == before
+    built = make(project, "build", db, serving)
+    out = built.stdout + built.stderr
+    assert built.returncode != 0 and 'ces_raw_schema is "raw", but no schema of that name exists' in out, out[-2000:]
+    assert checksums(db, skip=()) == before, "no demo data was written beside the team's table, nothing dropped"
