@@ -1,7 +1,9 @@
 """Deterministic demo data for the CES warehouse, generated inside DuckDB.
 
-Writes the raw contract (raw.product_events, raw.support_tickets, raw.customers) and the
-ground truth demo.customer_archetypes. Every random draw is a hash of (seed, row identity),
+Writes the raw contract (raw.product_events, raw.support_tickets, raw.customers with dated CRM
+changes, raw.customer_outcomes) and the ground truth: demo.customer_archetypes and
+demo.planted_effects, the event types that really drive each outcome (the backtest tests check
+that `make suggest-weights` finds them). Every random draw is a hash of (seed, row identity),
 so the output depends only on the arguments, not on thread scheduling.
 
     python -m cestools.demo_data --events 400000 --seed 42 --path warehouse/ces.duckdb
@@ -11,7 +13,7 @@ so the output depends only on the arguments, not on thread scheduling.
 It writes only into a file that holds no table it did not write itself (the project's own dbt
 schemas aside): a team's data is never replaced. The tables it writes are listed in
 demo.generated_tables as it writes them. A file holding any other table is the user's: --if-empty
-leaves it as it is, and a plain run refuses unless --force, which replaces only the three raw
+leaves it as it is, and a plain run refuses unless --force, which replaces only the raw
 contract tables in `raw` and never touches any other table.
 
 A fresh dataset replaces the raw tables, so it also drops the schemas dbt built in the file (as
@@ -59,7 +61,7 @@ EVENT_TYPES: list[tuple[str, float]] = [
 # Per archetype: share of customers, lifecycle stage, base events/day, event-mix multipliers.
 ARCHETYPES: dict[str, dict] = {
     "power_user": {"share": 0.08, "stage": "active", "rate": 3.0},
-    "steady": {"share": 0.34, "stage": "active", "rate": 1.0},
+    "steady": {"share": 0.10, "stage": "active", "rate": 1.0},
     "new": {"share": 0.07, "stage": "active", "rate": 1.0},
     "declining": {"share": 0.08, "stage": "active", "rate": 1.3},
     "dormant": {"share": 0.06, "stage": "active", "rate": 1.0},
@@ -68,6 +70,11 @@ ARCHETYPES: dict[str, dict] = {
     "trial_stalling": {"share": 0.06, "stage": "trial", "rate": 0.8},
     "narrow_user": {"share": 0.12, "stage": "active", "rate": 0.9},
     "outgrowing_plan": {"share": 0.08, "stage": "active", "rate": 3.0},
+    # earlier trials, with their outcome in the history (the backtest's conversions), and
+    # starter customers who upgraded during it
+    "trial_converted": {"share": 0.11, "stage": "active", "rate": 1.2},
+    "trial_lapsed": {"share": 0.09, "stage": "churned", "rate": 1.2},
+    "upgraded": {"share": 0.04, "stage": "active", "rate": 2.5},
 }
 
 # Event-mix multipliers by archetype (1.0 = default frequency; 0 = never used).
@@ -80,7 +87,29 @@ MIX: dict[str, dict[str, float]] = {
                        "integration_connected": 0.0, "automation_created": 0.0},
     "outgrowing_plan": {"api_request": 4.0, "user_invited": 3.0, "automation_created": 3.0},
     "power_user": {"automation_created": 2.0, "integration_connected": 2.0},
+    "trial_converted": {"integration_connected": 6.0, "user_invited": 5.0},
+    "trial_lapsed": {"integration_connected": 0.2, "user_invited": 0.4},
+    "upgraded": {"api_request": 3.0, "user_invited": 3.0, "automation_created": 3.0},
 }
+# archetypes whose mix multipliers add or remove events of their types only: the day's event
+# rate is scaled by the mix's total, so every other type keeps exactly the base expected count
+# (what makes the planted no-signal types carry no signal)
+PLANTED_MIX = ("trial_converted", "trial_lapsed", "upgraded")
+
+# The planted truth: how each outcome of raw.customer_outcomes depends on the event types in
+# the weeks before it (demo.planted_effects). The types not listed carry no signal. "good" +
+# means more of the type, more of a good outcome (or less of a bad one).
+CHURN_BASES = ("steady", "power_user", "narrow_user", "outgrowing_plan")
+CHURN_LEAD_DAYS = 35  # churners' sessions fade and their tickets rise over the 35 days before
+PLANTED_EFFECTS: list[tuple[str, str, str, str]] = [
+    ("churned", "session_started", "+", "sessions fade to 20% over the 35 days before a churn"),
+    ("churned", "support_ticket_opened", "-", "tickets at 5x the usual rate in the 35 days before a churn"),
+    ("converted", "integration_connected", "+", "6x in trials that convert, 0.2x in trials that lapse"),
+    ("converted", "user_invited", "+", "5x in trials that convert, 0.4x in trials that lapse"),
+    ("upgraded", "api_request", "+", "3x in starter customers who upgrade"),
+    ("upgraded", "user_invited", "+", "3x in starter customers who upgrade"),
+    ("upgraded", "automation_created", "+", "3x in starter customers who upgrade"),
+]
 
 SEGMENTS = [("SMB", 0.55, 1.0, 6), ("Mid-Market", 0.30, 2.0, 30), ("Enterprise", 0.15, 4.0, 150)]
 COUNTRIES = ["US", "GB", "DE", "FR", "NL", "CA", "AU", "BR", "IN", "JP", "ES", "SE"]
@@ -112,8 +141,15 @@ def log(opts: Options, message: str) -> None:
         print(f"[demo-data] {message}", flush=True)
 
 
+def mix_total(archetype: str | None) -> float:
+    mult = MIX.get(archetype, {}) if archetype else {}
+    return sum(freq * mult.get(name, 1.0) for name, freq in EVENT_TYPES)
+
+
 def build_customers(opts: Options) -> list[tuple]:
-    """One row per customer; small, so plain Python with a seeded RNG is fine."""
+    """One row per customer; small, so plain Python with a seeded RNG is fine. Each row also
+    says what changed in the CRM during the history: the plan and stage before the change
+    (null: no change), and the outcome the change records on day index stop_day."""
     rng = random.Random(opts.seed)
     names = list(ARCHETYPES)
     shares = [ARCHETYPES[n]["share"] for n in names]
@@ -121,37 +157,59 @@ def build_customers(opts: Options) -> list[tuple]:
     rows = []
     for i in range(1, opts.customers + 1):
         archetype = rng.choices(names, shares)[0]
+        # a churner is an established customer of any kind: its event mix, volume and plan are
+        # those of a base archetype drawn by share, so only the planted drivers tell it apart
+        base = archetype
+        if archetype == "churned":
+            base = rng.choices(CHURN_BASES, [ARCHETYPES[b]["share"] for b in CHURN_BASES])[0]
         seg_name, _, seg_mult, seats = rng.choices(SEGMENTS, [s[1] for s in SEGMENTS])[0]
-        if archetype == "outgrowing_plan":
+        if base in ("outgrowing_plan", "upgraded"):
             seg_name, seg_mult, seats = "SMB", 1.0, 6
         stage = ARCHETYPES[archetype]["stage"]
+        paid_plan = {"SMB": rng.choice(["starter", "starter", "professional"]),
+                     "Mid-Market": "professional", "Enterprise": "enterprise"}[seg_name]
         if archetype in ("trial_converting", "trial_stalling"):
             created = opts.end_date - dt.timedelta(days=rng.randint(8, 27))
             plan = "trial"
         elif archetype == "new":
             created = opts.end_date - dt.timedelta(days=rng.randint(20, 50))
             plan = rng.choice(["starter", "professional"])
+        elif archetype in ("trial_converted", "trial_lapsed"):
+            created = history_start + dt.timedelta(days=rng.randint(0, HISTORY_DAYS - 35))
+            plan = paid_plan if archetype == "trial_converted" else "trial"
         else:
             created = history_start - dt.timedelta(days=rng.randint(10, 900))
-            plan = {"SMB": rng.choice(["starter", "starter", "professional"]),
-                    "Mid-Market": "professional", "Enterprise": "enterprise"}[seg_name]
-        if archetype == "outgrowing_plan":
-            plan = "starter"
-        elif archetype == "power_user" and plan == "starter":
+            plan = paid_plan
+        if base in ("outgrowing_plan", "upgraded"):
+            plan = "starter" if base == "outgrowing_plan" else "professional"
+        elif base == "power_user" and plan == "starter":
             plan = "professional"  # heavy use on the lowest plan is what outgrowing_plan means
-        # day index (0 = history start) when activity stops (churned) or fades (declining/dormant)
+        # day index (0 = history start) when activity stops (churned), fades (declining/dormant)
+        # or the CRM records the outcome (the trial ends, the plan is upgraded)
         stop_day = {
-            "churned": rng.randint(30, 120),
+            "churned": rng.randint(40, HISTORY_DAYS - 3),
             "dormant": HISTORY_DAYS - rng.randint(50, 80),
             "declining": HISTORY_DAYS - rng.randint(55, 75),
+            "upgraded": rng.randint(40, HISTORY_DAYS - 3),
         }.get(archetype, HISTORY_DAYS)
+        if archetype in ("trial_converted", "trial_lapsed"):
+            stop_day = (created - history_start).days + rng.randint(14, 30)
+        prior_plan, prior_stage, outcome = {
+            "churned": (plan, "active", "churned"),
+            "trial_converted": ("trial", "trial", "converted"),
+            "trial_lapsed": ("trial", "trial", None),
+            "upgraded": ("starter", "active", "upgraded"),
+        }.get(archetype, (None, None, None))
         created_at = dt.datetime.combine(created, dt.time(9, 0)) + dt.timedelta(
             minutes=rng.randint(0, 600))
+        rate = ARCHETYPES[base]["rate"] * rng.uniform(0.7, 1.3)
+        if archetype in PLANTED_MIX:
+            rate *= mix_total(archetype) / mix_total(None)
         customer_id = f"C{i:06d}"
         rows.append((
             i, customer_id, f"{rng.choice(NAME_A)} {rng.choice(NAME_B)} {i}", seg_name, plan,
             stage, rng.choice(COUNTRIES), created_at, archetype, seg_mult, seats, stop_day,
-            ARCHETYPES[archetype]["rate"] * rng.uniform(0.7, 1.3),
+            rate, prior_plan, prior_stage, outcome, base,
         ))
     return rows
 
@@ -182,7 +240,7 @@ def uniform(seed: int, *parts: str) -> str:
 
 
 GENERATED_TABLES = ["raw.customers", "raw.product_events", "raw.support_tickets",
-                    "demo.customer_archetypes"]
+                    "raw.customer_outcomes", "demo.customer_archetypes", "demo.planted_effects"]
 
 
 def mark_generated(con: duckdb.DuckDBPyConnection, opts: Options) -> None:
@@ -220,8 +278,14 @@ def create_schemas(con: duckdb.DuckDBPyConnection) -> None:
             ticket_id varchar, customer_id varchar, created_at timestamp, priority varchar,
             loaded_at timestamp)
     """)
+    con.execute("""
+        create or replace table raw.customer_outcomes (
+            customer_id varchar, outcome varchar, occurred_at timestamp, loaded_at timestamp)
+    """)
     con.execute("create or replace table demo.customer_archetypes "
                 "(customer_id varchar, archetype varchar)")
+    con.execute("create or replace table demo.planted_effects "
+                "(outcome varchar, event_type varchar, direction varchar, effect varchar)")
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
@@ -240,21 +304,62 @@ def load_customers(con: duckdb.DuckDBPyConnection, opts: Options) -> None:
             customer_num integer, customer_id varchar, customer_name varchar, segment varchar,
             plan varchar, lifecycle_stage varchar, country varchar, created_at timestamp,
             archetype varchar, segment_multiplier double, seats integer, stop_day integer,
-            base_rate double)
+            base_rate double, prior_plan varchar, prior_stage varchar, outcome varchar,
+            mix_archetype varchar)
     """)
     insert_rows(con, "demo_work.customers", rows)
     con.execute("create or replace table demo_work.event_mix "
                 "(archetype varchar, slot integer, event_name varchar)")
     insert_rows(con, "demo_work.event_mix", mix_rows())
-    # the CRM export lands a little after each account is created
-    con.execute("""
+    start = opts.end_date - dt.timedelta(days=HISTORY_DAYS - 1)
+    horizon = dt.datetime.combine(opts.end_date + dt.timedelta(days=1), dt.time(6, 0))
+    s = opts.seed
+    # the day a CRM change happens (a churn, a conversion, an upgrade, a lapsed trial), at a
+    # random time; the CRM export lands it early the next morning
+    con.execute(f"""
+        create or replace table demo_work.changes as
+        select customer_num, customer_id, outcome,
+               cast(date '{start}' + stop_day as timestamp)
+                   + to_seconds(cast(floor(36000 + 36000 * {uniform(s, 'customer_num', "'oc'")}) as bigint))
+                   as occurred_at
+        from demo_work.customers
+        where prior_stage is not null
+    """)
+    con.execute("alter table demo_work.changes add column loaded_at timestamp")
+    load_delay = uniform(s, "customer_num", "'ol'")
+    con.execute("update demo_work.changes set loaded_at = cast(cast(occurred_at as date) + 1 as timestamp) "
+                f"+ to_seconds(cast(10800 + 3600 * {load_delay} as bigint))")
+    # the CRM export lands a little after each account is created; a customer who changed
+    # during the history has its earlier row too (change-data capture)
+    con.execute(f"""
         insert into raw.customers
+        with exported as (
+            select cu.customer_num, cu.customer_id, cu.customer_name, cu.segment,
+                   coalesce(cu.prior_plan, cu.plan) as plan,
+                   coalesce(cu.prior_stage, cu.lifecycle_stage) as lifecycle_stage,
+                   cu.country, cu.created_at, cu.created_at + interval 2 hour as loaded_at
+            from demo_work.customers as cu
+            union all
+            select cu.customer_num, cu.customer_id, cu.customer_name, cu.segment, cu.plan,
+                   cu.lifecycle_stage, cu.country, cu.created_at, ch.loaded_at
+            from demo_work.customers as cu
+            inner join demo_work.changes as ch using (customer_num)
+            where ch.loaded_at <= timestamp '{horizon}'
+        )
         select customer_id, customer_name, segment, plan, lifecycle_stage, country, created_at,
-               created_at + interval 2 hour
-        from demo_work.customers order by customer_num
+               loaded_at
+        from exported order by loaded_at, customer_num
+    """)
+    con.execute(f"""
+        insert into raw.customer_outcomes
+        select customer_id, outcome, occurred_at, loaded_at
+        from demo_work.changes
+        where outcome is not null and loaded_at <= timestamp '{horizon}'
+        order by loaded_at, customer_num
     """)
     con.execute("insert into demo.customer_archetypes select customer_id, archetype "
                 "from demo_work.customers order by customer_num")
+    insert_rows(con, "demo.planted_effects", PLANTED_EFFECTS)
 
 
 def activity_shape_sql() -> str:
@@ -264,6 +369,7 @@ def activity_shape_sql() -> str:
             when c.day_date < cast(c.created_at as date) then 0.0
             when c.archetype = 'churned' and c.d >= c.stop_day then 0.0
             when c.archetype = 'dormant' and c.d >= c.stop_day then 0.0
+            when c.archetype = 'trial_lapsed' and c.d >= c.stop_day then 0.0
             when c.archetype = 'declining' and c.d >= c.stop_day
                 then greatest(0.08, 1.0 - 0.92 * (c.d - c.stop_day) / ({HISTORY_DAYS} - c.stop_day))
             when c.archetype = 'trial_converting'
@@ -286,7 +392,7 @@ def plan_days(con: duckdb.DuckDBPyConnection, opts: Options) -> float:
             from demo_work.customers as cu
             cross join range({HISTORY_DAYS}) as r
         )
-        select c.customer_num, c.customer_id, c.archetype, c.seats, c.d, c.day_date,
+        select c.customer_num, c.customer_id, c.archetype, c.mix_archetype, c.seats, c.d, c.day_date,
                c.base_rate * c.segment_multiplier * ({activity_shape_sql()}) as weight,
                c.stop_day, c.created_at
         from grid as c
@@ -312,8 +418,8 @@ def insert_events(con: duckdb.DuckDBPyConnection, opts: Options, scale: float) -
                 where d between {first} and {last} and weight > 0
             ),
             exploded as (
-                select c.customer_num, c.customer_id, c.archetype, c.seats, c.d, c.day_date,
-                       k.k
+                select c.customer_num, c.customer_id, c.archetype, c.mix_archetype, c.seats, c.d, c.day_date,
+                       c.stop_day, k.k
                 from counts as c, unnest(range(c.n)) as k(k)
             ),
             events as (
@@ -325,12 +431,17 @@ def insert_events(con: duckdb.DuckDBPyConnection, opts: Options, scale: float) -
                     {uniform(s, 'customer_num', 'd', 'k', "'f'")} as u_format,
                     {uniform(s, 'customer_num', 'd', 'k', "'l'")} as u_late,
                     {uniform(s, 'customer_num', 'd', 'k', "'x'")} as u_dup,
+                    -- planted: a churner's sessions fade to 20% over the days before the churn
+                    e.archetype = 'churned' and m.event_name = 'session_started'
+                        and {uniform(s, 'customer_num', 'e.d', 'k', "'z'")}
+                            < 0.8 * greatest(0, e.d - (e.stop_day - {CHURN_LEAD_DAYS})) / {CHURN_LEAD_DAYS}
+                        as faded,
                     cast(day_date as timestamp)
                         + to_seconds(cast(floor(86399 * {uniform(s, 'customer_num', 'd', 'k', "'t'")}) as bigint))
                         as occurred_at
                 from exploded as e
                 inner join demo_work.event_mix as m
-                    on e.archetype = m.archetype
+                    on e.mix_archetype = m.archetype
                     and cast(floor(1000 * {uniform(s, 'customer_num', 'd', 'k', "'m'")}) as integer) = m.slot
             ),
             delivered as (
@@ -347,6 +458,7 @@ def insert_events(con: duckdb.DuckDBPyConnection, opts: Options, scale: float) -
                     end as loaded_at,
                     u_dup
                 from events
+                where not faded
             ),
             copies as (
                 select event_id, customer_id, user_id, event_name, occurred_at, loaded_at
@@ -376,6 +488,8 @@ def insert_tickets(con: duckdb.DuckDBPyConnection, opts: Options) -> None:
                 case archetype
                     when 'narrow_user' then 0.06
                     when 'declining' then case when d >= stop_day then 0.12 else 0.03 end
+                    -- planted: a churner opens tickets at 5x the usual rate before the churn
+                    when 'churned' then case when d >= stop_day - {CHURN_LEAD_DAYS} then 0.10 else 0.02 end
                     when 'trial_stalling' then 0.08
                     when 'outgrowing_plan' then 0.05
                     else 0.02
@@ -433,7 +547,7 @@ def should_generate(opts: Options, contents: warehouse.Contents, name: str) -> b
             "so it is treated as your data and nothing was changed. To score it, run `make build` "
             "(with VARS='{ces_raw_schema: <schema>}' if it is not in raw). To write demo data, use "
             "another warehouse (for DuckDB: CES_DUCKDB_PATH=warehouse/demo.duckdb make demo-data), or pass "
-            "FORCE=1 (--force) to replace raw.customers, raw.product_events and raw.support_tickets; no "
+            "FORCE=1 (--force) to replace raw.customers, raw.product_events, raw.support_tickets and raw.customer_outcomes; no "
             "other table is ever touched.")
     if contents.user:
         in_our_schemas = [t for t in contents.user if t.split(".", 1)[0] in ("demo", "demo_work")]
@@ -495,7 +609,7 @@ def generate_on_server(opts: Options) -> dict[str, int]:
             wh.drop_schema(schema)
         # the marker last: a landing that stops half-way leaves no complete demo marker
         demo_tables = [("raw", "customers"), ("raw", "product_events"), ("raw", "support_tickets"),
-                       ("demo", "customer_archetypes"), *([("demo", "injected_defects")] if opts.defects else []),
+                       ("raw", "customer_outcomes"), ("demo", "customer_archetypes"), ("demo", "planted_effects"), *([("demo", "injected_defects")] if opts.defects else []),
                        ("demo", "generated_tables")]
         wh.land(scratch, demo_tables)
         log(opts, f"landed in {wh.name}: " + ", ".join(f"{k} {v:,}" for k, v in generated.items()))
@@ -544,7 +658,7 @@ def generate(opts: Options) -> dict[str, int]:
 
 def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     tables = ["raw.product_events", "raw.support_tickets", "raw.customers",
-              "demo.customer_archetypes"]
+              "raw.customer_outcomes", "demo.customer_archetypes"]
     return {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
 
 
@@ -560,7 +674,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
     p.add_argument("--if-empty", action="store_true",
                    help="write demo data only into a file that holds no raw table (what make build runs)")
     p.add_argument("--force", action="store_true",
-                   help="replace raw.customers, raw.product_events and raw.support_tickets even when they "
+                   help="replace raw.customers, raw.product_events, raw.support_tickets and raw.customer_outcomes even when they "
                         "are not demo data (FORCE=1); no other table is touched")
     p.add_argument("--vars", default=None,
                    help="the dbt --vars of the build (YAML): demo data is written only for ces_raw_schema raw")
