@@ -44,6 +44,19 @@
             {%- endif -%}
         {%- endfor -%}
 
+        {%- set backtest_dates = var('ces_backtest_dates') -%}
+        {%- if backtest_dates is not none -%}
+            {%- if backtest_dates is string or backtest_dates is mapping or backtest_dates is not iterable
+                   or backtest_dates | length == 0 -%}
+                {%- do problems.append("ces_backtest_dates is " ~ backtest_dates | tojson
+                    ~ "; allowed: null (every month end) or a list of dates, e.g. ['2026-06-30', '2026-09-30']") -%}
+            {%- else -%}
+                {%- for value in backtest_dates -%}
+                    {%- do problems.append(ces_check_date_value('ces_backtest_dates', value)) -%}
+                {%- endfor -%}
+            {%- endif -%}
+        {%- endif -%}
+
         {%- if var('ces_spark_file_format') not in ['parquet', 'delta'] -%}
             {%- do problems.append("ces_spark_file_format is " ~ var('ces_spark_file_format') | tojson
                 ~ "; allowed: parquet, or delta on a Spark that has Delta Lake") -%}
@@ -86,7 +99,11 @@
 
 
 {%- macro ces_check_date(name, nullable) -%}
-    {%- set value = var(name) -%}
+    {{- return(ces_check_date_value(name, var(name), nullable)) -}}
+{%- endmacro %}
+
+
+{%- macro ces_check_date_value(name, value, nullable=false) -%}
     {%- if value is none and nullable -%}
         {{- return('') -}}
     {%- endif -%}
@@ -129,7 +146,7 @@
             ~ "; allowed: the existing schema that holds your raw tables (" ~ sources | map(attribute='identifier') | join(', ')
             ~ "), e.g. --vars '{ces_raw_schema: my_raw}'") -%}
     {%- else -%}
-        {%- for source in sources -%}
+        {%- for source in sources | rejectattr('meta.optional', 'defined') -%}
             {%- if adapter.get_relation(database=source.database, schema=source.schema, identifier=source.identifier) is none -%}
                 {%- do problems.append("the raw table " ~ source.schema ~ "." ~ source.identifier
                     ~ " is missing: load it (README, 'The raw contract'), or set ces_raw_schema to the schema that holds it") -%}

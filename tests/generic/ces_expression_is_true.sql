@@ -1,5 +1,6 @@
-{#- Fails with every row where `expression` is not true. -#}
-{% test ces_expression_is_true(model, expression, how_to_fix="fix the rows where the expression is false") %}
+{#- Fails with every row where `expression` is not true (on a model, or under a column: the
+    expression names the column itself). -#}
+{% test ces_expression_is_true(model, expression, column_name=none, how_to_fix="fix the rows where the expression is false") %}
 
 select
     *,

@@ -1,0 +1,100 @@
+{#- One row per backtest date D: every month end of the history (or the dates of var
+    ces_backtest_dates) whose whole scoring window lies in the history of scored events and
+    that is on or before the last day any event was loaded, with the windows the marts would
+    have used on D and the weights version in force on D. Empty when raw.customer_outcomes has
+    no rows: without outcomes the backtest costs nothing. -#}
+with
+
+daily_events as (
+
+    select * from {{ ref('int_engagement_events_daily') }}
+
+),
+
+outcomes as (
+
+    select * from {{ ref('stg_crm__customer_outcomes') }}
+
+),
+
+months as (
+
+    select * from {{ ref('int_months') }}
+
+),
+
+versions as (
+
+    select * from {{ ref('int_weights_versions') }}
+
+),
+
+candidates as (
+
+    {% if var('ces_backtest_dates') -%}
+        {%- for backtest_date in var('ces_backtest_dates') %}
+            select cast('{{ backtest_date }}' as date) as backtest_date
+            {% if not loop.last %}union all{% endif %}
+        {%- endfor %}
+    {%- else -%}
+        select month_end as backtest_date
+        from months
+    {%- endif %}
+
+),
+
+history as (
+
+    select
+        min(case when record_status = 'scored' then event_date end) as first_event_date,
+        max(loaded_date) as last_loaded_date
+
+    from daily_events
+
+),
+
+outcome_rows as (
+
+    select count(*) as outcome_count
+
+    from outcomes
+
+),
+
+dated as (
+
+    select distinct candidates.backtest_date
+
+    from candidates
+    cross join history
+    cross join outcome_rows
+    where
+        outcome_rows.outcome_count > 0
+        and candidates.backtest_date <= history.last_loaded_date
+        and cast(
+            {{ dbt.dateadd('day', 1 - var('ces_window_days') | int, 'candidates.backtest_date') }} as date
+        ) >= history.first_event_date
+
+),
+
+windowed as (
+
+    select
+        dated.backtest_date,
+        cast({{ dbt.dateadd('day', 1 - var('ces_window_days') | int, 'dated.backtest_date') }} as date)
+            as window_start,
+        cast({{ dbt.dateadd('day', 1 - 2 * var('ces_window_days') | int, 'dated.backtest_date') }} as date)
+            as previous_window_start,
+        cast({{ dbt.dateadd('day', -1 * var('ces_window_days') | int, 'dated.backtest_date') }} as date)
+            as previous_window_end,
+        versions.weights_version as weights_version_in_force
+
+    from dated
+    left join versions
+        on
+            dated.backtest_date >= versions.effective_from
+            and (versions.effective_until is null or dated.backtest_date < versions.effective_until)
+
+)
+
+select * from windowed
