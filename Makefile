@@ -31,7 +31,15 @@ PY_VARS = $(if $(VARS),--vars '$(VARS)')
 # where `make test` builds its own demo warehouse (never your warehouse file)
 TEST_DB := warehouse/test/ces_test.duckdb
 
-.PHONY: help setup build demo-data dbt-build publish summary docs lint test test-dbt pytest bench weights-impact clean
+# make suggest-weights OUTCOME=churned: the outcome to fit (seeds/ces_outcomes.csv); NONNEG=1 keeps
+# every weight but the friction ones >= 0; MIN_POSITIVES= the fewest positives it fits on (30)
+OUTCOME ?=
+NONNEG ?=
+MIN_POSITIVES ?= 30
+# make suggest-thresholds PRECISION=0.5: the highest recall at that precision instead of the best F1
+PRECISION ?=
+
+.PHONY: help setup build demo-data dbt-build publish summary docs lint test test-dbt pytest bench weights-impact backtest suggest-weights suggest-thresholds clean
 
 help:
 	@echo "make build                  set up .venv, load demo data into a file with no raw tables, dbt build, publish, print a summary"
@@ -40,6 +48,9 @@ help:
 	@echo "make test                   set up, lint (sqlfluff + ruff), dbt build on fresh demo data, pytest"
 	@echo "make demo-data EVENTS=<n>   regenerate the demo raw data (CUSTOMERS=, SEED=, DEFECTS=1; FORCE=1 to replace raw tables it did not write)"
 	@echo "make weights-impact         report what a weight change does (default: version in force vs newest; BASE=v1 COMPARE=v2)"
+	@echo "make backtest               how well each weights version's score predicted the outcomes, and each flag (after make build)"
+	@echo "make suggest-weights OUTCOME=churned  fit weights on the backtest; writes a candidate version to target/suggestions/"
+	@echo "make suggest-thresholds     the flag thresholds with the best F1 on the backtest (PRECISION=0.5: best recall at that precision)"
 	@echo "make publish                copy the marts to the serving files, only after a whole dbt build of this file passed"
 	@echo "make summary                print the summary of the last build again"
 	@echo "make docs                   build the dbt docs site as one static file (target/static_index.html)"
@@ -102,6 +113,16 @@ test: setup lint test-dbt pytest
 weights-impact: setup
 	$(BIN)/python -m cestools.demo_data --if-empty $(DEMO_ARGS)
 	$(BIN)/python -m cestools.weights_impact $(if $(BASE),--base '$(BASE)') $(if $(COMPARE),--compare '$(COMPARE)') $(PY_VARS)
+
+# the backtest reads what make build built; it changes nothing in the warehouse
+backtest: setup
+	$(BIN)/python -m cestools.backtest report
+
+suggest-weights: setup
+	$(BIN)/python -m cestools.backtest suggest-weights --outcome '$(OUTCOME)' --min-positives $(MIN_POSITIVES) $(if $(NONNEG),--non-negative)
+
+suggest-thresholds: setup
+	$(BIN)/python -m cestools.backtest suggest-thresholds $(if $(PRECISION),--precision $(PRECISION)) $(PY_VARS)
 
 bench: setup
 	$(BIN)/python -m cestools.bench $(BENCH_ARGS)

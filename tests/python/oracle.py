@@ -237,3 +237,128 @@ def monthly_scores(db_path: str, weights_csv: Path = WEIGHTS_CSV
             w = versions[version][1] if version else {}
             result[(cid, m)] = (version, points(w, segment, n), points(latest, segment, n))
     return result
+
+
+# ------------------------------------------------------------------------------ backtests
+
+OUTCOMES_CSV = WEIGHTS_CSV.parent / "ces_outcomes.csv"
+
+
+def read_outcome_definitions(path: Path = OUTCOMES_CSV) -> dict[str, dict]:
+    with open(path, newline="") as f:
+        return {row["outcome"]: {**row, "horizon_days": int(row["horizon_days"]),
+                                 "eligible": set((row["eligible_stages"] or "").split())}
+                for row in csv.DictReader(f)}
+
+
+def customers_at(con: duckdb.DuckDBPyConnection, day: dt.date) -> dict[str, tuple]:
+    """key -> (segment, plan, stage) of the latest CRM row loaded before the end of day."""
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+    latest: dict[str, tuple] = {}
+    for cid, _name, segment, plan, stage, _country, created, loaded in con.execute(
+            "select * from raw.customers").fetchall():
+        k = key(cid)
+        if k is None or loaded >= end:
+            continue
+        if k not in latest or (loaded, created) > latest[k][0]:
+            latest[k] = ((loaded, created), clean(segment) or "unknown", (clean(plan) or "unknown").lower(),
+                         (clean(stage) or "unknown").lower())
+    return {k: v[1:] for k, v in latest.items()}
+
+
+def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
+    out, m = [], first.replace(day=1)
+    while m <= last:
+        nxt = (m + dt.timedelta(days=32)).replace(day=1)
+        out.append(nxt - dt.timedelta(days=1))
+        m = nxt
+    return out
+
+
+def auc_by_pairs(positives: list, negatives: list) -> float | None:
+    """Share of (positive, negative) pairs ranked the right way, a tie counting half: the
+    definition itself, by brute force."""
+    if not positives or not negatives:
+        return None
+    wins = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p in positives for n in negatives)
+    return wins / (len(positives) * len(negatives))
+
+
+def top_decile_lift(rows: list[tuple]) -> float | None:
+    """rows: (oriented score, positive). Expected positive rate among the ceil(n/10) highest
+    scores when ties at the edge are broken at random, over the base rate."""
+    n, total = len(rows), sum(1 for _, p in rows if p)
+    if total == 0:
+        return None
+    k = -(-n // 10)
+    taken, expected = 0, 0.0
+    for score in sorted({s for s, _ in rows}, reverse=True):
+        level = [p for s, p in rows if s == score]
+        room = min(len(level), k - taken)
+        if room <= 0:
+            break
+        expected += sum(level) * room / len(level)
+        taken += room
+    return (expected / k) / (total / n)
+
+
+def backtest(db_path: str, window_days: int = 30, dates: list[dt.date] | None = None,
+             weights_csv: Path = WEIGHTS_CSV, outcomes_csv: Path = OUTCOMES_CSV) -> dict[tuple, dict]:
+    """(backtest date, version, outcome, segment or 'all') -> population, positives, auc, lift,
+    and the population's scores, from the raw tables: events loaded by the end of D that
+    occurred in the window, the CRM rows loaded by then, labels in (D, D + horizon]."""
+    con = duckdb.connect(db_path, read_only=True)
+    try:
+        deliveries = read_deliveries(con)
+        outcomes = [(key(c), (clean(o) or "").lower(), at, loaded) for c, o, at, loaded in
+                    con.execute("select * from raw.customer_outcomes").fetchall()]
+        scored = scored_events(deliveries)
+        versions = read_weights(weights_csv)
+        definitions = read_outcome_definitions(outcomes_csv)
+        usable = [(k, o, at) for k, o, at, _ in outcomes if k and at and o in definitions]
+        if not outcomes:
+            return {}
+        first_event = min(d.occurred_at.date() for d in scored)
+        last_loaded = max(d.loaded_at.date() for d in deliveries)
+        observed = max(last_loaded, max(loaded.date() for *_, loaded in outcomes if loaded))
+        candidates = dates or month_ends(first_event, max(d.occurred_at.date() for d in scored))
+        result: dict[tuple, dict] = {}
+        for day in candidates:
+            start = day - dt.timedelta(days=window_days - 1)
+            if day > last_loaded or start < first_event:
+                continue
+            crm = customers_at(con, day)
+            counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+            for d in scored:
+                if d.loaded_at.date() <= day and start <= d.occurred_at.date() <= day:
+                    counts[d.customer_key][d.event_type] += 1
+            label_start = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+            for name, spec in definitions.items():
+                label_end = label_start + dt.timedelta(days=spec["horizon_days"])
+                if day + dt.timedelta(days=spec["horizon_days"]) > observed:
+                    continue
+                members = []
+                for k, (segment, _plan, stage) in crm.items():
+                    if spec["eligible"] and stage not in spec["eligible"]:
+                        continue
+                    if spec["recurrence"] == "once" and any(
+                            ok == k and o == name and at < label_start for ok, o, at in usable):
+                        continue
+                    positive = any(ok == k and o == name and label_start <= at < label_end
+                                   for ok, o, at in usable)
+                    members.append((k, segment, positive))
+                sign = -1 if spec["polarity"] == "bad" else 1
+                for version, (_eff, weights) in versions.items():
+                    scored_members = [(segment, sign * points(weights, segment, counts.get(k, {})), positive, k)
+                                      for k, segment, positive in members]
+                    for group in {"all"} | {m[0] for m in scored_members}:
+                        rows = [(s, p) for seg, s, p, _ in scored_members if group in ("all", seg)]
+                        pos = [s for s, p in rows if p]
+                        neg = [s for s, p in rows if not p]
+                        result[(day, version, name, group)] = {
+                            "population": len(rows), "positives": len(pos), "auc": auc_by_pairs(pos, neg),
+                            "lift": top_decile_lift(rows),
+                            "scores": {k: sign * s for seg, s, _, k in scored_members if group in ("all", seg)}}
+        return result
+    finally:
+        con.close()

@@ -1,0 +1,432 @@
+"""Does the score predict anything? Reports on the backtest marts, and suggestions from them.
+
+    python -m cestools.backtest report                       # make backtest
+    python -m cestools.backtest suggest-weights --outcome churned [--non-negative] [--min-positives 30]
+    python -m cestools.backtest suggest-thresholds [--precision 0.5]
+
+All three read what `make build` built (marts.fct_score_backtest, marts.fct_flag_backtest and,
+for the suggestions, intermediate.int_backtest_population / int_backtest_event_types /
+int_backtest_scores) and change nothing in the warehouse. The suggestions are files for a
+pull request, never edits of the seed or the vars (README, "Backtests").
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import math
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from cestools import engines, errors
+from cestools.engines import quote
+from cestools.errors import CesError
+
+ROOT = Path(__file__).resolve().parents[1]
+SUGGESTIONS = ROOT / "target" / "suggestions"
+NO_OUTCOMES = ("The backtest marts are empty: raw.customer_outcomes is absent or empty, or no backtest date "
+               "has its whole horizon observed yet. Load the outcomes your CRM records (README, 'Backtests') "
+               "and run `make build` again.")
+
+
+def fetch_frame(wh, sql: str, names: list[str]):
+    import pandas as pd
+
+    return pd.DataFrame(wh.fetchall(sql), columns=names)
+
+
+# ---------------------------------------------------------------------------- the report
+
+def report(wh, recent: int = 2) -> list[str]:
+    rows = wh.fetchall("""
+        select outcome, polarity, weights_version, is_version_in_force, backtest_date, population,
+               positives, auc, top_decile_lift
+        from marts.fct_score_backtest where segment = 'all'
+        order by outcome, weights_version, backtest_date""")
+    if not rows:
+        raise CesError(NO_OUTCOMES)
+    flags = wh.fetchall("""
+        select flag, outcome, backtest_date, population, flagged, positives, true_positives,
+               flag_precision, flag_recall, lift
+        from marts.fct_flag_backtest where is_version_in_force
+        order by flag, backtest_date""")
+    lines = ["Backtest: how well each weights version's score ranked each outcome",
+             "(AUC: 0.5 is chance, 1 perfect; lift: positive rate in the top 10% of scores over the base rate)"]
+    sentences = []
+    for outcome in sorted({r[0] for r in rows}):
+        mine = [r for r in rows if r[0] == outcome]
+        dates = sorted({r[4] for r in mine})
+        versions = sorted({r[2] for r in mine})
+        latest = dates[-recent:]
+        in_force = sorted({r[2] for r in mine if r[3] and r[4] == dates[-1]})
+        polarity = mine[0][1]
+        positives = {r[4]: (r[5], r[6]) for r in mine}
+        lines += ["", f"{outcome} ({polarity}; {len(dates)} backtest dates, {dates[0]} to {dates[-1]}; "
+                      f"positives per date: " + ", ".join(f"{positives[d][1]}/{positives[d][0]}" for d in dates) + ")"]
+        head = f"  {'version':<10}" + "".join(f"{'AUC ' + str(d):>17}" for d in dates) + f"{'mean AUC':>10}" + \
+            "".join(f"{'lift ' + str(d):>18}" for d in latest)
+        lines.append(head)
+        means = {}
+        for version in versions:
+            by_date = {r[4]: r for r in mine if r[2] == version}
+            aucs = [float(by_date[d][7]) for d in dates if by_date.get(d) and by_date[d][7] is not None]
+            means[version] = (sum(aucs) / len(aucs), len(aucs)) if aucs else (None, 0)
+            cells = "".join(f"{_num(by_date[d][7], 3) if d in by_date else '-':>17}" for d in dates)
+            lifts = "".join(f"{_num(by_date[d][8], 2) if d in by_date else '-':>18}" for d in latest)
+            label = version + (" *" if version in in_force else "")
+            lines.append(f"  {label:<10}{cells}{_num(means[version][0], 3):>10}{lifts}")
+        sentences.append(verdict(outcome, means, in_force[0] if in_force else None))
+    lines += ["", "  * in force at the latest backtest date", "",
+              "Flags (version in force at each date): precision = flagged who had the outcome, "
+              "recall = those with the outcome who were flagged"]
+    lines.append(f"  {'flag':<31}{'outcome':<11}{'date':<12}{'flagged':>8}{'positives':>10}"
+                 f"{'precision':>10}{'recall':>8}{'lift':>7}")
+    for flag, outcome, date, _pop, flagged, positives, _tp, precision, recall, lift in flags:
+        lines.append(f"  {flag:<31}{outcome:<11}{date!s:<12}{flagged:>8}{positives:>10}"
+                     f"{_num(precision, 2):>10}{_num(recall, 2):>8}{_num(lift, 2):>7}")
+    lines += [""] + sentences
+    return lines
+
+
+def verdict(outcome: str, means: dict[str, tuple[float | None, int]], in_force: str | None) -> str:
+    """One plain sentence: the version that ranks the outcome best against the one in force."""
+    scored = {v: m for v, m in means.items() if m[0] is not None}
+    if not scored:
+        return f"{outcome}: no date had both positives and negatives, so no version can be judged yet."
+    best = max(scored, key=lambda v: (scored[v][0], v))
+    n = scored[best][1]
+    alike = sorted(v for v in scored if abs(scored[v][0] - scored[best][0]) < 0.005)
+    if len(alike) > 1:
+        return (f"{' and '.join(alike)} rank {outcome} alike: mean AUC {scored[best][0]:.2f} over {n} backtest "
+                "dates (within 0.005 of each other).")
+    if in_force is None or in_force not in scored or best == in_force:
+        others = [v for v in scored if v != best]
+        if not others:
+            return f"{best} ranks {outcome} with a mean AUC of {scored[best][0]:.2f} over {n} backtest dates."
+        runner = max(others, key=lambda v: (scored[v][0], v))
+        return (f"{best}{' (in force)' if best == in_force else ''} ranks {outcome} best: AUC "
+                f"{scored[best][0]:.2f} vs {scored[runner][0]:.2f} for {runner} over {n} backtest dates.")
+    return (f"{best} ranks {outcome} better than {in_force} (in force): AUC {scored[best][0]:.2f} vs "
+            f"{scored[in_force][0]:.2f} over {n} backtest dates.")
+
+
+def _num(value, digits: int) -> str:
+    return "-" if value is None else f"{float(value):.{digits}f}"
+
+
+# ------------------------------------------------------------------ suggested weights
+
+@dataclass
+class Dataset:
+    outcome: str
+    polarity: str
+    dates: list[dt.date]
+    frame: object  # pandas DataFrame: backtest_date, customer_key, is_positive, in_force_score, <types>
+    types: list[str]
+    in_force: str
+    in_force_weights: dict[str, float]
+
+
+def load_dataset(wh, outcome: str) -> Dataset:
+
+    known = [o for (o,) in wh.fetchall("select outcome from seeds.ces_outcomes order by 1")]
+    if outcome not in known:
+        raise CesError(f"OUTCOME is {outcome!r}; allowed: an outcome of seeds/ces_outcomes.csv ({', '.join(known)}).")
+    population = fetch_frame(wh, f"""
+        select backtest_date as backtest_date, customer_key as customer_key, is_positive as is_positive,
+               engagement_score as in_force_score, weights_version as weights_version,
+               polarity as polarity
+        from intermediate.int_backtest_population
+        where outcome = {quote(outcome)} and is_version_in_force
+        order by backtest_date, customer_key""",
+        ["backtest_date", "customer_key", "is_positive", "in_force_score", "weights_version", "polarity"])
+    if population.empty:
+        raise CesError(NO_OUTCOMES)
+    counts = fetch_frame(wh, f"""
+        select e.backtest_date as backtest_date, e.customer_key as customer_key, e.event_type as event_type,
+               e.event_count as event_count
+        from intermediate.int_backtest_event_types as e
+        inner join (select distinct backtest_date, customer_key from intermediate.int_backtest_population
+                    where outcome = {quote(outcome)}) as p
+            on e.backtest_date = p.backtest_date and e.customer_key = p.customer_key
+        where e.event_count > 0""", ["backtest_date", "customer_key", "event_type", "event_count"])
+    wide = counts.pivot_table(index=["backtest_date", "customer_key"], columns="event_type",
+                              values="event_count", aggfunc="sum", fill_value=0)
+    frame = population.merge(wide.reset_index(), on=["backtest_date", "customer_key"], how="left")
+    # the version in force at the latest date is the one the candidate competes with
+    latest = population["backtest_date"].max()
+    in_force = population.loc[population["backtest_date"] == latest, "weights_version"].iloc[0]
+    weights = dict(wh.fetchall(f"""select event_type, weight from staging.stg_weights__event_weights
+                                   where weights_version = {quote(in_force)} and segment is null"""))
+    types = sorted(set(weights) | set(wide.columns))
+    for t in types:
+        frame[t] = frame[t].fillna(0).astype(float) if t in frame else 0.0
+    frame["is_positive"] = frame["is_positive"].astype(bool)
+    frame["in_force_score"] = frame["in_force_score"].astype(float)
+    return Dataset(outcome, population["polarity"].iloc[0], sorted(population["backtest_date"].unique()),
+                   frame, types, in_force, {t: float(w) for t, w in weights.items() if w is not None})
+
+
+def split_dates(dates: list) -> tuple[list, list]:
+    """Earlier dates to fit on, the later third (rounded up) to judge on: a split by time,
+    so no customer's later state leaks into the fit."""
+    if len(dates) < 2:
+        raise CesError(f"only {len(dates)} backtest date has its whole horizon observed; a split by time "
+                       "needs at least 2 (a longer history, or more dates in ces_backtest_dates).")
+    holdout = math.ceil(len(dates) / 3)
+    return dates[:-holdout], dates[-holdout:]
+
+
+def fit_weights(data: Dataset, non_negative: bool, c: float = 1.0) -> dict[str, float]:
+    """L2 logistic regression on the counts (scikit-learn), oriented so a high score is good:
+    returns log-odds per event for the outcome, negated for a bad outcome. With non_negative,
+    every type but the friction ones (negative weight in the version in force) is held >= 0 and
+    the friction ones <= 0: a type fitted with the wrong sign is fixed at 0 and the rest refit."""
+    from sklearn.linear_model import LogisticRegression
+
+    train_dates, _ = split_dates(data.dates)
+    train = data.frame[data.frame["backtest_date"].isin(train_dates)]
+    sign = -1.0 if data.polarity == "bad" else 1.0
+    free = [t for t in data.types if train[t].std() > 0]
+    fitted = {t: 0.0 for t in data.types}
+    while free:
+        x = train[free].to_numpy()
+        scale = x.std(axis=0)
+        model = LogisticRegression(C=c, max_iter=5000)
+        model.fit(x / scale, train["is_positive"].to_numpy())
+        oriented = {t: sign * b / s for t, b, s in zip(free, model.coef_[0], scale, strict=True)}
+        wrong = [t for t, w in oriented.items() if non_negative and
+                 ((w < 0) if data.in_force_weights.get(t, 0) >= 0 else (w > 0))]
+        if not wrong:
+            fitted.update(oriented)
+            break
+        free = [t for t in free if t not in wrong]
+    return fitted
+
+
+def rescale(data: Dataset, fitted: dict[str, float]) -> dict[str, float]:
+    """Onto the scale of the version in force: the candidate's scores get the same spread
+    (standard deviation over the population) as today's, so its weights read like today's."""
+    x = data.frame[data.types].to_numpy()
+    today = x @ [data.in_force_weights.get(t, 0.0) for t in data.types]
+    new = x @ [fitted[t] for t in data.types]
+    factor = today.std() / new.std() if new.std() > 0 else 1.0
+    return {t: round(w * factor, 2) + 0.0 for t, w in fitted.items()}
+
+
+def auc(scores, labels) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(labels, scores))
+
+
+def bootstrap_interval(scores, labels, reps: int = 1000, seed: int = 7) -> tuple[float, float]:
+    """95% percentile interval of the AUC over customers resampled with replacement."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    scores, labels = np.asarray(scores), np.asarray(labels)
+    values = []
+    for _ in range(reps):
+        pick = rng.integers(0, len(labels), len(labels))
+        if labels[pick].all() or not labels[pick].any():
+            continue
+        values.append(auc(scores[pick], labels[pick]))
+    return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))
+
+
+def next_version(names: list[str]) -> str:
+    numbers = [int(m.group(1)) for n in names if (m := re.fullmatch(r"v(\d+)", n))]
+    return f"v{max(numbers, default=0) + 1}"
+
+
+def suggest_weights(wh, outcome: str, non_negative: bool, min_positives: int,
+                    effective_from: dt.date | None = None) -> tuple[Path, Path, list[str]]:
+    import numpy as np
+
+    data = load_dataset(wh, outcome)
+    train_dates, holdout_dates = split_dates(data.dates)
+    frame = data.frame
+    train = frame[frame["backtest_date"].isin(train_dates)]
+    holdout = frame[frame["backtest_date"].isin(holdout_dates)]
+    for name, part, dates in (("fitting", train, train_dates), ("holdout", holdout, holdout_dates)):
+        n = int(part["is_positive"].sum())
+        if n < min_positives:
+            raise CesError(
+                f"{outcome}: only {n} positive(s) on the {name} dates ({', '.join(map(str, dates))}); "
+                f"at least {min_positives} are needed (MIN_POSITIVES) for weights worth reviewing. "
+                "No candidate was written. Wait for more history, or lower MIN_POSITIVES knowingly.")
+        if n == len(part):
+            raise CesError(f"{outcome}: every customer on the {name} dates is positive; nothing to rank.")
+    fitted = fit_weights(data, non_negative)
+    weights = rescale(data, fitted)
+    sign = -1.0 if data.polarity == "bad" else 1.0
+    labels = holdout["is_positive"].to_numpy()
+    x = holdout[data.types].to_numpy()
+    candidate_scores = x @ np.array([weights[t] for t in data.types])
+    today_scores = sign * holdout["in_force_score"].to_numpy()
+    today_auc, new_auc = auc(today_scores, labels), auc(sign * candidate_scores, labels)
+    today_ci, new_ci = bootstrap_interval(today_scores, labels), bootstrap_interval(sign * candidate_scores, labels)
+
+    versions = wh.fetchall("select weights_version, max(effective_from) from staging.stg_weights__event_weights "
+                           "group by weights_version")
+    name = next_version([v for v, _ in versions])
+    newest = max(d for _, d in versions)
+    effective_from = effective_from or max(dt.date.today(), newest + dt.timedelta(days=1))
+    SUGGESTIONS.mkdir(parents=True, exist_ok=True)
+    csv_path = SUGGESTIONS / f"ces_event_weights_{outcome}.csv"
+    span = f"{train_dates[0]} to {train_dates[-1]}"
+    with csv_path.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["weights_version", "effective_from", "segment", "event_type", "weight", "description"])
+        for t in data.types:
+            odds = math.exp(-sign * fitted[t]) if data.polarity == "bad" else math.exp(fitted[t])
+            effect = ("no effect found" if weights[t] == 0 else
+                      f"each event multiplies the odds of {outcome} by {odds:.3f}")
+            out.writerow([name, effective_from.isoformat(), "", t, f"{weights[t]:g}",
+                          f"Fitted on {outcome} ({span}): {effect}"])
+    lines = [f"Suggested weights for {outcome} ({data.polarity}): candidate {name} from {effective_from}, "
+             f"against {data.in_force} (in force)",
+             f"  fitted on {len(train_dates)} dates ({span}; {int(train['is_positive'].sum())} positives of "
+             f"{len(train)}), judged on {len(holdout_dates)} later dates ({', '.join(map(str, holdout_dates))}; "
+             f"{int(labels.sum())} positives of {len(labels)})",
+             "  L2 logistic regression on the event counts"
+             + (", non-negative except friction types" if non_negative else "")
+             + f", rescaled to the spread of {data.in_force}'s scores", "",
+             f"  holdout AUC  {data.in_force}: {today_auc:.3f} (95% CI {today_ci[0]:.3f}-{today_ci[1]:.3f})   "
+             f"{name}: {new_auc:.3f} (95% CI {new_ci[0]:.3f}-{new_ci[1]:.3f})", "",
+             f"  {'event_type':<24}{data.in_force:>10}{name:>10}"]
+    for t in sorted(data.types, key=lambda t: -abs(weights[t])):
+        today = data.in_force_weights.get(t)
+        lines.append(f"  {t:<24}{'-' if today is None else f'{today:g}':>10}{weights[t]:>10g}")
+    lines += ["", f"  candidate: {csv_path.relative_to(ROOT)} (the seed's format; review it, then add its rows "
+                  "to seeds/ces_event_weights.csv in a pull request)"]
+    report_path = SUGGESTIONS / f"ces_event_weights_{outcome}.txt"
+    report_path.write_text("\n".join(lines) + "\n")
+    return csv_path, report_path, lines
+
+
+# --------------------------------------------------------------- suggested thresholds
+
+# flag -> (vars it reads, candidate values of each)
+THRESHOLDS = {
+    "is_trial_conversion_candidate": {"ces_trial_min_active_days": range(0, 31),
+                                      "ces_trial_min_event_types": range(0, 13)},
+    "is_churn_risk": {"ces_churn_drop_pct": range(10, 101, 5), "ces_churn_inactive_days": range(1, 61)},
+    "is_upsell_candidate": {"ces_upsell_min_percentile": range(0, 101, 5)},
+    "needs_training": {"ces_training_min_active_days": range(0, 31),
+                       "ces_training_max_event_types": range(0, 13)},
+}
+
+
+def flag_rule(flag: str, frame, values: dict, plans: list[str]):
+    """The rule of macro ces_flags, vectorised: which rows of int_backtest_scores it flags."""
+    stage = frame["lifecycle_stage"]
+    if flag == "is_trial_conversion_candidate":
+        return (stage == "trial") & (frame["active_days"] >= values["ces_trial_min_active_days"]) & \
+            (frame["distinct_event_types"] >= values["ces_trial_min_event_types"])
+    if flag == "is_churn_risk":
+        dropped = frame["engagement_change_pct"].astype(float) <= -values["ces_churn_drop_pct"]
+        inactive = frame["days_since_last_event"].fillna(9999).astype(float) >= values["ces_churn_inactive_days"]
+        return (stage == "active") & (dropped.fillna(False) | inactive)
+    if flag == "is_upsell_candidate":
+        return (stage == "active") & frame["plan"].isin(plans) & \
+            (frame["segment_percentile"].astype(float) >= values["ces_upsell_min_percentile"])
+    return (stage == "active") & (frame["active_days"] >= values["ces_training_min_active_days"]) & \
+        (frame["distinct_event_types"] <= values["ces_training_max_event_types"])
+
+
+def measure(flagged, positive) -> tuple[float | None, float | None, float]:
+    tp = int((flagged & positive).sum())
+    precision = tp / int(flagged.sum()) if flagged.any() else None
+    recall = tp / int(positive.sum()) if positive.any() else None
+    f1 = 2 * precision * recall / (precision + recall) if precision and recall else 0.0
+    return precision, recall, f1
+
+
+def suggest_thresholds(wh, current: dict, min_precision: float | None) -> list[str]:
+    import itertools
+
+    frame = fetch_frame(wh, """
+        select p.outcome as outcome, p.flag as flag, p.is_positive as is_positive, s.lifecycle_stage as lifecycle_stage,
+               s.plan as plan, s.active_days as active_days, s.distinct_event_types as distinct_event_types,
+               s.days_since_last_event as days_since_last_event, s.engagement_change_pct as engagement_change_pct,
+               s.segment_percentile as segment_percentile
+        from intermediate.int_backtest_population as p
+        inner join intermediate.int_backtest_scores as s
+            on p.backtest_date = s.backtest_date and p.weights_version = s.weights_version
+            and p.customer_key = s.customer_key
+        where p.is_version_in_force and p.flag is not null""",
+        ["outcome", "flag", "is_positive", "lifecycle_stage", "plan", "active_days", "distinct_event_types",
+         "days_since_last_event", "engagement_change_pct", "segment_percentile"])
+    if frame.empty:
+        raise CesError(NO_OUTCOMES)
+    plans = list(current["ces_upsell_plans"])
+    goal = "best F1" if min_precision is None else f"highest recall with precision >= {min_precision:g}"
+    lines = [f"Suggested flag thresholds ({goal}, on every backtest date; version in force at each date)"]
+    for flag in sorted(frame["flag"].unique()):
+        rows = frame[frame["flag"] == flag]
+        positive = rows["is_positive"].astype(bool)
+        names = list(THRESHOLDS[flag])
+        now = {n: current[n] for n in names}
+        best = None
+        for combo in itertools.product(*THRESHOLDS[flag].values()):
+            values = dict(zip(names, combo, strict=True))
+            precision, recall, f1 = measure(flag_rule(flag, rows, values, plans), positive)
+            key = f1 if min_precision is None else (recall or 0) if (precision or 0) >= min_precision else -1
+            if best is None or key > best[0]:
+                best = (key, values, precision, recall, f1)
+        p_now, r_now, f_now = measure(flag_rule(flag, rows, now, plans), positive)
+        lines += ["", f"  {flag} -> {rows['outcome'].iloc[0]} ({int(positive.sum())} positives of {len(rows)})",
+                  f"    now:       {_vars(now):<58} precision {_num(p_now, 2)}  recall {_num(r_now, 2)}  F1 {f_now:.2f}"]
+        if best[0] < 0:
+            lines.append(f"    suggested: no thresholds reach precision {min_precision:g}")
+        else:
+            _, values, precision, recall, f1 = best
+            lines.append(f"    suggested: {_vars(values):<58} precision {_num(precision, 2)}  recall "
+                         f"{_num(recall, 2)}  F1 {f1:.2f}")
+    lines += ["", "A suggestion only: change the vars in dbt_project.yml in a pull request (README, 'Backtests')."]
+    return lines
+
+
+def _vars(values: dict) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in values.items())
+
+
+def main(argv: list[str] | None = None) -> int:
+    from cestools import settings
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("command", choices=["report", "suggest-weights", "suggest-thresholds"])
+    p.add_argument("--outcome", help="suggest-weights: an outcome of seeds/ces_outcomes.csv")
+    p.add_argument("--non-negative", action="store_true",
+                   help="suggest-weights: weights >= 0, except the friction types (negative in the version in force)")
+    p.add_argument("--min-positives", type=int, default=30,
+                   help="suggest-weights: refuse below this many positives on the fitting or the holdout dates")
+    p.add_argument("--effective-from", type=dt.date.fromisoformat, default=None)
+    p.add_argument("--precision", type=float, default=None,
+                   help="suggest-thresholds: the highest recall at this precision, instead of the best F1")
+    p.add_argument("--vars", default=None, help="the dbt --vars of the build (YAML)")
+    a = p.parse_args(argv)
+    wh = engines.open_warehouse()
+    try:
+        if a.command == "report":
+            lines = report(wh)
+        elif a.command == "suggest-weights":
+            if not a.outcome:
+                raise CesError("OUTCOME is missing: make suggest-weights OUTCOME=<an outcome of seeds/ces_outcomes.csv>")
+            *_, lines = suggest_weights(wh, a.outcome.strip().lower(), a.non_negative, a.min_positives,
+                                        a.effective_from)
+        else:
+            lines = suggest_thresholds(wh, settings.project_vars(a.vars), a.precision)
+    finally:
+        wh.close()
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(errors.run(main))
