@@ -88,6 +88,8 @@ def _sample(table: str, key: str, seed: int, salt: str, where: str = "true") -> 
 def inject(con: duckdb.DuckDBPyConnection, seed: int, end_date: dt.date) -> dict[str, int]:
     """Add ROWS_PER_DEFECT rows of every injectable defect; return rows added per defect."""
     horizon = dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time(6, 0))
+    latest_customers = """(select * from raw.customers
+        qualify row_number() over (partition by customer_id order by loaded_at desc) = 1)"""
     # generator rows only (not rows injected a moment ago), from the last 20 days
     recent = f"event_id like 'ev_%' and occurred_at >= timestamp '{end_date - dt.timedelta(days=20)}'"
     not_api = recent + " and event_name <> 'Api request'"
@@ -160,8 +162,9 @@ def inject(con: duckdb.DuckDBPyConnection, seed: int, end_date: dt.date) -> dict
             select customer_id, customer_name,
                    case when i <= {half} then null else segment end,
                    case plan when 'starter' then 'professional' else plan end,
-                   lifecycle_stage, country, created_at, timestamp '{end_date}' + interval 3 hour
-            from ({_sample('raw.customers', 'customer_id', seed, 'crm')})""",
+                   lifecycle_stage, country, created_at, timestamp '{horizon}' - interval 1 hour
+            -- a later export of the customer's latest row (the CRM history has several per customer)
+            from ({_sample(latest_customers, 'customer_id', seed, 'crm')})""",
     }
     added: dict[str, int] = {}
     for code, sql in statements.items():

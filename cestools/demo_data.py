@@ -59,23 +59,26 @@ EVENT_TYPES: list[tuple[str, float]] = [
 ]
 
 # Per archetype: share of customers, lifecycle stage, base events/day, event-mix multipliers.
+# The stage is the one at the end of the history for archetypes without an outcome; the
+# outcomes (a churn, a conversion, an upgrade) are drawn from the events (decide_outcomes).
 ARCHETYPES: dict[str, dict] = {
     "power_user": {"share": 0.08, "stage": "active", "rate": 3.0},
-    "steady": {"share": 0.10, "stage": "active", "rate": 1.0},
+    "steady": {"share": 0.14, "stage": "active", "rate": 1.0},
     "new": {"share": 0.07, "stage": "active", "rate": 1.0},
     "declining": {"share": 0.08, "stage": "active", "rate": 1.3},
     "dormant": {"share": 0.06, "stage": "active", "rate": 1.0},
-    "churned": {"share": 0.05, "stage": "churned", "rate": 1.0},
     "trial_converting": {"share": 0.06, "stage": "trial", "rate": 1.6},
     "trial_stalling": {"share": 0.06, "stage": "trial", "rate": 0.8},
     "narrow_user": {"share": 0.12, "stage": "active", "rate": 0.9},
-    "outgrowing_plan": {"share": 0.08, "stage": "active", "rate": 3.0},
-    # earlier trials, with their outcome in the history (the backtest's conversions), and
-    # starter customers who upgraded during it
-    "trial_converted": {"share": 0.11, "stage": "active", "rate": 1.2},
-    "trial_lapsed": {"share": 0.09, "stage": "churned", "rate": 1.2},
+    "outgrowing_plan": {"share": 0.08, "stage": "active", "rate": 3.5},
+    # earlier trials, ended during the history (the backtest's conversions), by how much they
+    # used integrations and invites; and starter customers who upgraded during it
+    "past_trial_light": {"share": 0.07, "stage": "trial", "rate": 1.2},
+    "past_trial_medium": {"share": 0.07, "stage": "trial", "rate": 1.2},
+    "past_trial_deep": {"share": 0.07, "stage": "trial", "rate": 1.2},
     "upgraded": {"share": 0.04, "stage": "active", "rate": 2.5},
 }
+PAST_TRIALS = ("past_trial_light", "past_trial_medium", "past_trial_deep")
 
 # Event-mix multipliers by archetype (1.0 = default frequency; 0 = never used).
 MIX: dict[str, dict[str, float]] = {
@@ -87,29 +90,37 @@ MIX: dict[str, dict[str, float]] = {
                        "integration_connected": 0.0, "automation_created": 0.0},
     "outgrowing_plan": {"api_request": 4.0, "user_invited": 3.0, "automation_created": 3.0},
     "power_user": {"automation_created": 2.0, "integration_connected": 2.0},
-    "trial_converted": {"integration_connected": 6.0, "user_invited": 5.0},
-    "trial_lapsed": {"integration_connected": 0.2, "user_invited": 0.4},
+    "past_trial_light": {"integration_connected": 0.3, "user_invited": 0.3},
+    "past_trial_medium": {"integration_connected": 2.0, "user_invited": 2.0},
+    "past_trial_deep": {"integration_connected": 6.0, "user_invited": 5.0},
     "upgraded": {"api_request": 3.0, "user_invited": 3.0, "automation_created": 3.0},
 }
 # archetypes whose mix multipliers add or remove events of their types only: the day's event
 # rate is scaled by the mix's total, so every other type keeps exactly the base expected count
-# (what makes the planted no-signal types carry no signal)
-PLANTED_MIX = ("trial_converted", "trial_lapsed", "upgraded")
+PLANTED_MIX = (*PAST_TRIALS, "upgraded")
 
-# The planted truth: how each outcome of raw.customer_outcomes depends on the event types in
-# the weeks before it (demo.planted_effects). The types not listed carry no signal. "good" +
-# means more of the type, more of a good outcome (or less of a bad one).
+# The planted truth (demo.planted_effects): each outcome is drawn from the customer's own
+# event counts through a logistic model, so the types without a coefficient carry no signal.
+#   churned: at each month end m, an established customer (CHURN_BASES) churns in the next
+#            30 days with probability sigmoid(intercept + Σ coefficient · count of the type in
+#            the 30 days ending m); the intercept is solved for so that CHURN_SHARE of them churn.
+#   converted: a past trial converts at its end with probability
+#            sigmoid(CONVERT_INTERCEPT + Σ coefficient · count of the type during the trial).
+# Events after a churn or a lapsed trial are removed: the customer has gone.
 CHURN_BASES = ("steady", "power_user", "narrow_user", "outgrowing_plan")
-CHURN_LEAD_DAYS = 35  # churners' sessions fade and their tickets rise over the 35 days before
-PLANTED_EFFECTS: list[tuple[str, str, str, str]] = [
-    ("churned", "session_started", "+", "sessions fade to 20% over the 35 days before a churn"),
-    ("churned", "support_ticket_opened", "-", "tickets at 5x the usual rate in the 35 days before a churn"),
-    ("converted", "integration_connected", "+", "6x in trials that convert, 0.2x in trials that lapse"),
-    ("converted", "user_invited", "+", "5x in trials that convert, 0.4x in trials that lapse"),
-    ("upgraded", "api_request", "+", "3x in starter customers who upgrade"),
-    ("upgraded", "user_invited", "+", "3x in starter customers who upgrade"),
-    ("upgraded", "automation_created", "+", "3x in starter customers who upgrade"),
-]
+CHURN_SHARE = 0.18
+CHURN_COEFFICIENTS = {"session_started": -0.12, "support_ticket_opened": 0.9}
+CONVERT_INTERCEPT = -1.6
+CONVERT_COEFFICIENTS = {"integration_connected": 1.0, "user_invited": 0.6}
+CHURN_FIRST_DAY = 40  # churns start after 40 days of history, so the first windows are whole
+
+
+def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
+    out, m = [], first.replace(day=1)
+    while m <= last:
+        m = (m + dt.timedelta(days=32)).replace(day=1)
+        out.append(m - dt.timedelta(days=1))
+    return [d for d in out if first <= d <= last]
 
 SEGMENTS = [("SMB", 0.55, 1.0, 6), ("Mid-Market", 0.30, 2.0, 30), ("Enterprise", 0.15, 4.0, 150)]
 COUNTRIES = ["US", "GB", "DE", "FR", "NL", "CA", "AU", "BR", "IN", "JP", "ES", "SE"]
@@ -147,9 +158,9 @@ def mix_total(archetype: str | None) -> float:
 
 
 def build_customers(opts: Options) -> list[tuple]:
-    """One row per customer; small, so plain Python with a seeded RNG is fine. Each row also
-    says what changed in the CRM during the history: the plan and stage before the change
-    (null: no change), and the outcome the change records on day index stop_day."""
+    """One row per customer; small, so plain Python with a seeded RNG is fine. An upgrade is
+    planned here (the plan and stage before it, the outcome, its day index in stop_day); churns
+    and the ends of past trials are drawn from the events later (decide_outcomes)."""
     rng = random.Random(opts.seed)
     names = list(ARCHETYPES)
     shares = [ARCHETYPES[n]["share"] for n in names]
@@ -157,13 +168,8 @@ def build_customers(opts: Options) -> list[tuple]:
     rows = []
     for i in range(1, opts.customers + 1):
         archetype = rng.choices(names, shares)[0]
-        # a churner is an established customer of any kind: its event mix, volume and plan are
-        # those of a base archetype drawn by share, so only the planted drivers tell it apart
-        base = archetype
-        if archetype == "churned":
-            base = rng.choices(CHURN_BASES, [ARCHETYPES[b]["share"] for b in CHURN_BASES])[0]
         seg_name, _, seg_mult, seats = rng.choices(SEGMENTS, [s[1] for s in SEGMENTS])[0]
-        if base in ("outgrowing_plan", "upgraded"):
+        if archetype in ("outgrowing_plan", "upgraded"):
             seg_name, seg_mult, seats = "SMB", 1.0, 6
         stage = ARCHETYPES[archetype]["stage"]
         paid_plan = {"SMB": rng.choice(["starter", "starter", "professional"]),
@@ -174,42 +180,37 @@ def build_customers(opts: Options) -> list[tuple]:
         elif archetype == "new":
             created = opts.end_date - dt.timedelta(days=rng.randint(20, 50))
             plan = rng.choice(["starter", "professional"])
-        elif archetype in ("trial_converted", "trial_lapsed"):
+        elif archetype in PAST_TRIALS:
             created = history_start + dt.timedelta(days=rng.randint(0, HISTORY_DAYS - 35))
-            plan = paid_plan if archetype == "trial_converted" else "trial"
+            plan = "trial"
         else:
             created = history_start - dt.timedelta(days=rng.randint(10, 900))
             plan = paid_plan
-        if base in ("outgrowing_plan", "upgraded"):
-            plan = "starter" if base == "outgrowing_plan" else "professional"
-        elif base == "power_user" and plan == "starter":
+        if archetype in ("outgrowing_plan", "upgraded"):
+            plan = "starter" if archetype == "outgrowing_plan" else "professional"
+        elif archetype == "power_user" and plan == "starter":
             plan = "professional"  # heavy use on the lowest plan is what outgrowing_plan means
-        # day index (0 = history start) when activity stops (churned), fades (declining/dormant)
-        # or the CRM records the outcome (the trial ends, the plan is upgraded)
+        # day index (0 = history start) when activity fades (declining/dormant), the trial
+        # ends (past trials) or the plan is upgraded
         stop_day = {
-            "churned": rng.randint(40, HISTORY_DAYS - 3),
             "dormant": HISTORY_DAYS - rng.randint(50, 80),
             "declining": HISTORY_DAYS - rng.randint(55, 75),
-            "upgraded": rng.randint(40, HISTORY_DAYS - 3),
+            "upgraded": rng.randint(CHURN_FIRST_DAY, HISTORY_DAYS - 3),
         }.get(archetype, HISTORY_DAYS)
-        if archetype in ("trial_converted", "trial_lapsed"):
+        if archetype in PAST_TRIALS:
             stop_day = (created - history_start).days + rng.randint(14, 30)
-        prior_plan, prior_stage, outcome = {
-            "churned": (plan, "active", "churned"),
-            "trial_converted": ("trial", "trial", "converted"),
-            "trial_lapsed": ("trial", "trial", None),
-            "upgraded": ("starter", "active", "upgraded"),
-        }.get(archetype, (None, None, None))
+        prior_plan, prior_stage, outcome = ("starter", "active", "upgraded") if archetype == "upgraded" \
+            else (None, None, None)
         created_at = dt.datetime.combine(created, dt.time(9, 0)) + dt.timedelta(
             minutes=rng.randint(0, 600))
-        rate = ARCHETYPES[base]["rate"] * rng.uniform(0.7, 1.3)
+        rate = ARCHETYPES[archetype]["rate"] * rng.uniform(0.7, 1.3)
         if archetype in PLANTED_MIX:
             rate *= mix_total(archetype) / mix_total(None)
         customer_id = f"C{i:06d}"
         rows.append((
             i, customer_id, f"{rng.choice(NAME_A)} {rng.choice(NAME_B)} {i}", seg_name, plan,
             stage, rng.choice(COUNTRIES), created_at, archetype, seg_mult, seats, stop_day,
-            rate, prior_plan, prior_stage, outcome, base,
+            rate, prior_plan, prior_stage, outcome, paid_plan,
         ))
     return rows
 
@@ -305,17 +306,124 @@ def load_customers(con: duckdb.DuckDBPyConnection, opts: Options) -> None:
             plan varchar, lifecycle_stage varchar, country varchar, created_at timestamp,
             archetype varchar, segment_multiplier double, seats integer, stop_day integer,
             base_rate double, prior_plan varchar, prior_stage varchar, outcome varchar,
-            mix_archetype varchar)
+            paid_plan varchar)
     """)
     insert_rows(con, "demo_work.customers", rows)
     con.execute("create or replace table demo_work.event_mix "
                 "(archetype varchar, slot integer, event_name varchar)")
     insert_rows(con, "demo_work.event_mix", mix_rows())
+
+
+def sigmoid_sql(logit: str) -> str:
+    return f"(1.0 / (1.0 + exp(-({logit}))))"
+
+
+def counts_sql(coefficients: dict[str, float], name_column: str) -> str:
+    """Σ coefficient · [event is of the type], for a sum over events."""
+    return " + ".join(f"{c} * cast(lower(replace({name_column}, ' ', '_')) = '{t}' as integer)"
+                      for t, c in coefficients.items())
+
+
+def decide_outcomes(con: duckdb.DuckDBPyConnection, opts: Options) -> dict[str, float]:
+    """Draw the churns and the ends of past trials from the events themselves (the planted
+    truth, see CHURN_COEFFICIENTS), remove the events of customers who have gone, then land
+    the CRM rows (with the rows before each change), the outcomes and the ground truth."""
+    s = opts.seed
+    start = opts.end_date - dt.timedelta(days=HISTORY_DAYS - 1)
+    # a past trial converts at its end with probability sigmoid(intercept + Σ c · n) over the
+    # events of the trial
+    trials = ", ".join(f"'{a}'" for a in PAST_TRIALS)
+    con.execute(f"""
+        create or replace table demo_work.trial_ends as
+        with counted as (
+            select cu.customer_num,
+                   coalesce(sum({counts_sql(CONVERT_COEFFICIENTS, 'e.event_name')}), 0) as points
+            from demo_work.customers as cu
+            left join (select distinct event_id, customer_id, event_name, occurred_at
+                       from raw.product_events) as e
+                on e.customer_id = cu.customer_id
+                and e.occurred_at < cast(date '{start}' + cu.stop_day as timestamp)
+            where cu.archetype in ({trials})
+            group by cu.customer_num
+        )
+        select customer_num,
+               {uniform(s, 'customer_num', "'cv'")} < {sigmoid_sql(f'{CONVERT_INTERCEPT} + points')} as converted
+        from counted
+    """)
+    con.execute("""
+        update demo_work.customers as cu
+        set outcome = case when t.converted then 'converted' end,
+            prior_plan = 'trial', prior_stage = 'trial',
+            plan = case when t.converted then cu.paid_plan else 'trial' end,
+            lifecycle_stage = case when t.converted then 'active' else 'churned' end
+        from demo_work.trial_ends as t
+        where cu.customer_num = t.customer_num
+    """)
+    # at each month end m, an established customer churns within the next 30 days with
+    # probability sigmoid(intercept + Σ c · n), n counted over the 30 days ending m (the window
+    # a backtest on m sees); the first month that draws it wins. The intercept is solved for so
+    # that CHURN_SHARE of them churn during the history, whatever the events per customer.
+    bases = ", ".join(f"'{a}'" for a in CHURN_BASES)
+    months = [m for m in month_ends(start, opts.end_date)
+              if (m - start).days >= CHURN_FIRST_DAY - 30 and (m - start).days + 30 < HISTORY_DAYS]
+    month_list = ", ".join(f"(date '{m}')" for m in months)
+    con.execute(f"""
+        create or replace table demo_work.churn_days as
+        with events as (
+            select e.customer_id, cast(e.occurred_at as date) as day,
+                   {counts_sql({k: v for k, v in CHURN_COEFFICIENTS.items() if k != 'support_ticket_opened'},
+                               'e.event_name')} as points
+            from (select distinct event_id, customer_id, event_name, occurred_at from raw.product_events) as e
+            union all
+            select customer_id, cast(created_at as date), {CHURN_COEFFICIENTS['support_ticket_opened']}
+            from raw.support_tickets
+        ),
+        months as (select * from (values {month_list}) as m(month_end)),
+        windowed as (
+            select cu.customer_num, m.month_end, coalesce(sum(e.points), 0) as points
+            from demo_work.customers as cu
+            cross join months as m
+            left join events as e
+                on e.customer_id = cu.customer_id
+                and e.day between m.month_end - 29 and m.month_end
+            where cu.archetype in ({bases})
+            group by cu.customer_num, m.month_end
+        )
+        select customer_num,
+               date_diff('day', date '{start}', month_end) + 1
+                   + cast(floor(30 * {uniform(s, 'customer_num', 'month_end', "'cd'")}) as integer) as d,
+               points, {uniform(s, 'customer_num', 'month_end', "'ch'")} as u
+        from windowed
+    """)
+    eligible = con.execute("select count(distinct customer_num) from demo_work.churn_days").fetchone()[0]
+
+    def churners(intercept: float) -> int:
+        return con.execute(f"select count(distinct customer_num) from demo_work.churn_days "
+                           f"where u < {sigmoid_sql(f'{intercept} + points')}").fetchone()[0]
+
+    low, high = -60.0, 60.0
+    for _ in range(40):  # the share of churners rises with the intercept
+        mid = (low + high) / 2
+        low, high = (mid, high) if churners(mid) < CHURN_SHARE * eligible else (low, mid)
+    intercept = round(high, 4)
+    con.execute(f"""
+        update demo_work.customers as cu
+        set outcome = 'churned', prior_plan = cu.plan, prior_stage = 'active',
+            lifecycle_stage = 'churned', stop_day = c.d
+        from (select customer_num, min(d) as d from demo_work.churn_days
+              where u < {sigmoid_sql(f'{intercept} + points')} group by customer_num) as c
+        where cu.customer_num = c.customer_num
+    """)
+    land_crm(con, opts)
+    return {"churn_intercept": intercept}
+
+
+def land_crm(con: duckdb.DuckDBPyConnection, opts: Options) -> None:
     start = opts.end_date - dt.timedelta(days=HISTORY_DAYS - 1)
     horizon = dt.datetime.combine(opts.end_date + dt.timedelta(days=1), dt.time(6, 0))
     s = opts.seed
-    # the day a CRM change happens (a churn, a conversion, an upgrade, a lapsed trial), at a
-    # random time; the CRM export lands it early the next morning
+    # the moment a CRM change happens (a churn, a conversion, an upgrade, a lapsed trial) on
+    # its day; the CRM export lands it early the next morning
     con.execute(f"""
         create or replace table demo_work.changes as
         select customer_num, customer_id, outcome,
@@ -329,6 +437,13 @@ def load_customers(con: duckdb.DuckDBPyConnection, opts: Options) -> None:
     load_delay = uniform(s, "customer_num", "'ol'")
     con.execute("update demo_work.changes set loaded_at = cast(cast(occurred_at as date) + 1 as timestamp) "
                 f"+ to_seconds(cast(10800 + 3600 * {load_delay} as bigint))")
+    # a customer who churned, or whose trial lapsed, has gone: no event after that moment
+    for table, at in (("product_events", "occurred_at"), ("support_tickets", "created_at")):
+        con.execute(f"""
+            delete from raw.{table} using demo_work.changes as ch
+            where {table}.customer_id = ch.customer_id and {table}.{at} >= ch.occurred_at
+              and (ch.outcome = 'churned' or ch.outcome is null)
+        """)
     # the CRM export lands a little after each account is created; a customer who changed
     # during the history has its earlier row too (change-data capture)
     con.execute(f"""
@@ -359,7 +474,21 @@ def load_customers(con: duckdb.DuckDBPyConnection, opts: Options) -> None:
     """)
     con.execute("insert into demo.customer_archetypes select customer_id, archetype "
                 "from demo_work.customers order by customer_num")
-    insert_rows(con, "demo.planted_effects", PLANTED_EFFECTS)
+    insert_rows(con, "demo.planted_effects", planted_effects())
+
+
+def planted_effects() -> list[tuple[str, str, str, str]]:
+    """(outcome, event type, direction for a good score, effect): '+' means more of the type
+    should raise the score (more of a good outcome, less of a bad one)."""
+    rows = [("churned", t, "+" if c < 0 else "-",
+             f"{c:+g} on the log-odds of churning in the 30 days after a month end, per event in the 30 days before it")
+            for t, c in CHURN_COEFFICIENTS.items()]
+    rows += [("converted", t, "+" if c > 0 else "-",
+              f"{c:+g} on the log-odds of converting at the end of a trial, per event during it")
+             for t, c in CONVERT_COEFFICIENTS.items()]
+    rows += [("upgraded", t, "+", f"{m:g}x in starter customers who upgrade")
+             for t, m in MIX["upgraded"].items()]
+    return rows
 
 
 def activity_shape_sql() -> str:
@@ -369,7 +498,6 @@ def activity_shape_sql() -> str:
             when c.day_date < cast(c.created_at as date) then 0.0
             when c.archetype = 'churned' and c.d >= c.stop_day then 0.0
             when c.archetype = 'dormant' and c.d >= c.stop_day then 0.0
-            when c.archetype = 'trial_lapsed' and c.d >= c.stop_day then 0.0
             when c.archetype = 'declining' and c.d >= c.stop_day
                 then greatest(0.08, 1.0 - 0.92 * (c.d - c.stop_day) / ({HISTORY_DAYS} - c.stop_day))
             when c.archetype = 'trial_converting'
@@ -392,7 +520,7 @@ def plan_days(con: duckdb.DuckDBPyConnection, opts: Options) -> float:
             from demo_work.customers as cu
             cross join range({HISTORY_DAYS}) as r
         )
-        select c.customer_num, c.customer_id, c.archetype, c.mix_archetype, c.seats, c.d, c.day_date,
+        select c.customer_num, c.customer_id, c.archetype, c.seats, c.d, c.day_date,
                c.base_rate * c.segment_multiplier * ({activity_shape_sql()}) as weight,
                c.stop_day, c.created_at
         from grid as c
@@ -418,8 +546,8 @@ def insert_events(con: duckdb.DuckDBPyConnection, opts: Options, scale: float) -
                 where d between {first} and {last} and weight > 0
             ),
             exploded as (
-                select c.customer_num, c.customer_id, c.archetype, c.mix_archetype, c.seats, c.d, c.day_date,
-                       c.stop_day, k.k
+                select c.customer_num, c.customer_id, c.archetype, c.seats, c.d, c.day_date,
+                       k.k
                 from counts as c, unnest(range(c.n)) as k(k)
             ),
             events as (
@@ -431,17 +559,12 @@ def insert_events(con: duckdb.DuckDBPyConnection, opts: Options, scale: float) -
                     {uniform(s, 'customer_num', 'd', 'k', "'f'")} as u_format,
                     {uniform(s, 'customer_num', 'd', 'k', "'l'")} as u_late,
                     {uniform(s, 'customer_num', 'd', 'k', "'x'")} as u_dup,
-                    -- planted: a churner's sessions fade to 20% over the days before the churn
-                    e.archetype = 'churned' and m.event_name = 'session_started'
-                        and {uniform(s, 'customer_num', 'e.d', 'k', "'z'")}
-                            < 0.8 * greatest(0, e.d - (e.stop_day - {CHURN_LEAD_DAYS})) / {CHURN_LEAD_DAYS}
-                        as faded,
                     cast(day_date as timestamp)
                         + to_seconds(cast(floor(86399 * {uniform(s, 'customer_num', 'd', 'k', "'t'")}) as bigint))
                         as occurred_at
                 from exploded as e
                 inner join demo_work.event_mix as m
-                    on e.mix_archetype = m.archetype
+                    on e.archetype = m.archetype
                     and cast(floor(1000 * {uniform(s, 'customer_num', 'd', 'k', "'m'")}) as integer) = m.slot
             ),
             delivered as (
@@ -458,7 +581,6 @@ def insert_events(con: duckdb.DuckDBPyConnection, opts: Options, scale: float) -
                     end as loaded_at,
                     u_dup
                 from events
-                where not faded
             ),
             copies as (
                 select event_id, customer_id, user_id, event_name, occurred_at, loaded_at
@@ -485,14 +607,12 @@ def insert_tickets(con: duckdb.DuckDBPyConnection, opts: Options) -> None:
         insert into raw.support_tickets
         with rates as (
             select *,
+                -- the established customers who may churn share one rate, so a ticket count is
+                -- not also a sign of the kind of customer (which would leak into other types)
                 case archetype
-                    when 'narrow_user' then 0.06
                     when 'declining' then case when d >= stop_day then 0.12 else 0.03 end
-                    -- planted: a churner opens tickets at 5x the usual rate before the churn
-                    when 'churned' then case when d >= stop_day - {CHURN_LEAD_DAYS} then 0.10 else 0.02 end
                     when 'trial_stalling' then 0.08
-                    when 'outgrowing_plan' then 0.05
-                    else 0.02
+                    else 0.03
                 end * (case when weight > 0 then 1 else 0 end) as p
             from demo_work.customer_days
         ),
@@ -643,6 +763,8 @@ def generate(opts: Options) -> dict[str, int]:
         scale = plan_days(con, opts)
         insert_events(con, opts, scale)
         insert_tickets(con, opts)
+        truth = decide_outcomes(con, opts)
+        log(opts, f"outcomes drawn from the events (churn intercept {truth['churn_intercept']})")
         con.execute("drop schema demo_work cascade")
         if opts.defects:
             added = defects.inject(con, opts.seed, opts.end_date)
