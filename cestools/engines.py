@@ -25,7 +25,8 @@ from cestools import errors
 from cestools.errors import CesError
 
 ROOT = Path(__file__).resolve().parents[1]
-RAW_TABLES = ("customers", "product_events", "support_tickets")
+# the raw contract as the landing helpers copy it (customer_outcomes is optional for the models)
+RAW_TABLES = ("customers", "product_events", "support_tickets", "customer_outcomes")
 ENGINES = ("duckdb", "postgres", "spark")
 # a Spark cluster through its Thrift server: dbt only (make dbt-build); cestools uses the local session
 DBT_ONLY_TARGETS = ("spark_thrift",)
