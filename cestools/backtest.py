@@ -298,10 +298,13 @@ def suggest_weights(wh, outcome: str, non_negative: bool, min_positives: int,
              + f", rescaled to the spread of {data.in_force}'s scores", "",
              f"  holdout AUC  {data.in_force}: {today_auc:.3f} (95% CI {today_ci[0]:.3f}-{today_ci[1]:.3f})   "
              f"{name}: {new_auc:.3f} (95% CI {new_ci[0]:.3f}-{new_ci[1]:.3f})", "",
-             f"  {'event_type':<24}{data.in_force:>10}{name:>10}"]
-    for t in sorted(data.types, key=lambda t: -abs(weights[t])):
+             "  (per SD: the fitted effect of one standard deviation of the count on the log-odds, oriented so",
+             "  + is good; it compares frequent and rare types, which the per-event weights do not)",
+             f"  {'event_type':<24}{data.in_force:>10}{name:>10}{'per SD':>10}"]
+    per_sd = {t: fitted[t] * float(train[t].std()) for t in data.types}
+    for t in sorted(data.types, key=lambda t: -abs(per_sd[t])):
         today = data.in_force_weights.get(t)
-        lines.append(f"  {t:<24}{'-' if today is None else f'{today:g}':>10}{weights[t]:>10g}")
+        lines.append(f"  {t:<24}{'-' if today is None else f'{today:g}':>10}{weights[t]:>10g}{per_sd[t]:>+10.2f}")
     lines += ["", f"  candidate: {csv_path.relative_to(ROOT)} (the seed's format; review it, then add its rows "
                   "to seeds/ces_event_weights.csv in a pull request)"]
     report_path = SUGGESTIONS / f"ces_event_weights_{outcome}.txt"

@@ -217,11 +217,13 @@ def test_suggested_weights_recover_the_planted_truth(demo_db, monkeypatch, outco
     effect = {t: fitted[t] * float(train[t].std()) for t in data.types}
     with capsys.disabled():
         print(f"\n  {outcome}: " + ", ".join(f"{t} {effect[t]:+.2f}" for t in sorted(effect, key=lambda t: -abs(effect[t]))))
-    strongest = max(effect, key=lambda t: abs(effect[t]))
-    assert strongest in drivers, f"the strongest fitted effect is {strongest}, not a planted driver"
+    ranked = sorted(effect, key=lambda t: -abs(effect[t]))
+    assert set(ranked[:len(drivers)]) == set(drivers), f"the largest fitted effects are {ranked[:3]}"
     assert all(effect[t] * sign > 0 for t, sign in drivers.items()), "a planted driver has the wrong sign"
     others = sorted(abs(effect[t]) for t in data.types if t not in drivers)
-    assert others[len(others) // 2] < abs(effect[strongest]) / 3, "the no-signal types are not near zero"
+    strongest = abs(effect[ranked[0]])
+    assert others[-1] < strongest / 2 and others[len(others) // 2] < strongest / 5, \
+        "the no-signal types are not near zero"
     holdout = next(line for line in lines if "holdout AUC" in line)
     today_auc, new_auc = (float(part.split(":")[1].split()[0]) for part in holdout.split("   ") if ":" in part)
     assert new_auc >= today_auc, holdout
