@@ -2,6 +2,7 @@
 
     python -m cestools.bench [--sizes 1000000,10000000,100000000] [--with-1b] [--pandas-max N]
                              [--postgres-sizes 1000000,10000000] [--spark-sizes 1000000]
+                             [--backtest-sizes 10000000,100000000]
 
 For each size it generates demo data, holds back the last day of loads, and measures in
 separate processes (wall time, peak RSS of the whole process tree):
@@ -23,6 +24,8 @@ session (a warehouse folder of its own). For each: full_models, full_build, and 
 after the held-back day lands, once each (a run takes minutes); their scores must agree with
 the floor. An empty size list (--postgres-sizes '') skips an engine; with --sizes '' the
 DuckDB table already in bench/results.md is kept as it is.
+Last, what the backtest adds to the build (--backtest-sizes, default 10M and 100M events): a
+whole `dbt build`, then the backtest models alone on what it built.
 Writes bench/results.md.
 """
 
@@ -291,6 +294,54 @@ def repeated_once(size: int, name: str, rows: int, cmd: list[str], env: dict) ->
 
 
 ENGINES_HEADING = "## PostgreSQL and Spark"
+BACKTEST_HEADING = "## Backtest cost (DuckDB)"
+
+
+def bench_backtest(size: int, workdir: Path) -> list[Measure]:
+    """What the backtest adds to `make build`: a whole `dbt build` on the demo data (outcomes
+    included), then `dbt run` of the backtest models alone on the built event layer."""
+    work = workdir / f"backtest-{size}"
+    db, base_rows, _ = prepare(size, work)
+    env = env_for(db)
+    subprocess.run(dbt_cmd(work, "seed", "--full-refresh"), cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    build = repeated(size, "full_build", base_rows, lambda: run_measured(
+        dbt_cmd(work, "build", "--full-refresh"), env))
+    rows = duckdb.connect(str(db), read_only=True)
+    try:
+        populated = rows.execute("select count(*) from intermediate.int_backtest_population").fetchone()[0]
+    finally:
+        rows.close()
+    backtest = repeated(size, "backtest", populated, lambda: run_measured(
+        dbt_cmd(work, "run", "--select", "int_backtest_dates+"), env))
+    shutil.rmtree(work, ignore_errors=True)
+    return [build, backtest]
+
+
+def backtest_lines(results: list[Measure]) -> list[str]:
+    lines = [BACKTEST_HEADING, "",
+             f"Written on {dt.datetime.now():%Y-%m-%d %H:%M}. `dbt build` of the whole project on the demo data "
+             "(2,000 customers, 6 months, outcomes included), then `dbt run --select int_backtest_dates+` "
+             "(the backtest's seven models) on what it built. The backtest reads the compact daily event "
+             "layer, never raw; its share is of the build without it (target: at most 25% at 100M events). "
+             "Rows: the population rows scored (dates × versions × outcomes × customers).", "",
+             "| events | full dbt build s | backtest models s | backtest rows | adds to the build | met |",
+             "| ---: | ---: | ---: | ---: | ---: | --- |"]
+    builds = {m.size: m for m in results if m.name == "full_build"}
+    for m in (m for m in results if m.name == "backtest"):
+        share = m.wall / (builds[m.size].wall - m.wall)
+        lines.append(f"| {m.size:,} | {builds[m.size].wall:.2f} | {m.wall:.2f} | {m.rows:,} | {100 * share:.1f}% | "
+                     f"{'yes' if share <= 0.25 or m.size < 100_000_000 else 'no'} |")
+    return lines + [""]
+
+
+def write_backtest(results: list[Measure], path: Path) -> None:
+    text = path.read_text() if path.exists() else ""
+    before, _, after = text.partition(BACKTEST_HEADING)
+    rest = after.split("\n## ", 1)[1] if "\n## " in after else ""
+    path.write_text(before.rstrip("\n") + "\n\n" + "\n".join(backtest_lines(results))
+                    + (("\n## " + rest) if rest else ""))
+    log(f"wrote {path} ({BACKTEST_HEADING})")
 
 
 def kept_measures(lines: list[str]) -> list[Measure]:
@@ -337,9 +388,19 @@ def engine_lines(results: list[Measure], duck: list[Measure]) -> list[str]:
 def write_results(results: list[Measure], path: Path, pandas_max: int,
                   engine_results: list[Measure] | None = None) -> None:
     """The DuckDB table (kept from the file as it is when this run measured no DuckDB size),
-    then the PostgreSQL and Spark table."""
+    then the PostgreSQL and Spark table; a backtest section written earlier stays at the end."""
+    old = path.read_text() if path.exists() else ""
+    kept_backtest = (BACKTEST_HEADING + old.partition(BACKTEST_HEADING)[2]) if BACKTEST_HEADING in old else ""
+    write_tables(results, path, pandas_max, engine_results)
+    if kept_backtest and BACKTEST_HEADING not in path.read_text():
+        path.write_text(path.read_text().rstrip("\n") + "\n\n" + kept_backtest)
+
+
+def write_tables(results: list[Measure], path: Path, pandas_max: int,
+                 engine_results: list[Measure] | None = None) -> None:
     if not results:
-        kept = path.read_text().split(ENGINES_HEADING)[0].rstrip("\n").splitlines() if path.exists() else []
+        kept = path.read_text().split(ENGINES_HEADING)[0].split(BACKTEST_HEADING)[0].rstrip("\n").splitlines() \
+            if path.exists() else []
         path.write_text("\n".join([*kept, "", *engine_lines(engine_results or [], kept_measures(kept))]))
         log(f"wrote {path} (the DuckDB table kept as it was)")
         return
@@ -392,6 +453,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pandas-max", type=int, default=10_000_000)
     p.add_argument("--postgres-sizes", default="1000000,10000000")
     p.add_argument("--spark-sizes", default="1000000")
+    p.add_argument("--backtest-sizes", default="10000000,100000000",
+                   help="sizes at which to measure what the backtest adds to the build")
     p.add_argument("--out", default=str(ROOT / "bench" / "results.md"))
     p.add_argument("--workdir", default=str(ROOT / "bench" / "work"))
     a = p.parse_args(argv)
@@ -414,6 +477,10 @@ def main(argv: list[str] | None = None) -> int:
     for size in [int(s) for s in a.spark_sizes.split(",") if s]:
         engine_results += bench_engine("spark", size, Path(a.workdir), {})
         write_results(results, Path(a.out), a.pandas_max, engine_results)
+    backtest_results: list[Measure] = []
+    for size in [int(s) for s in a.backtest_sizes.split(",") if s]:
+        backtest_results += bench_backtest(size, Path(a.workdir))
+        write_backtest(backtest_results, Path(a.out))
     shutil.rmtree(a.workdir, ignore_errors=True)
     return 0
 
