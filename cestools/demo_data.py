@@ -401,8 +401,10 @@ def decide_outcomes(con: duckdb.DuckDBPyConnection, opts: Options) -> dict[str, 
         return con.execute(f"select count(distinct customer_num) from demo_work.churn_days "
                            f"where u < {sigmoid_sql(f'{intercept} + points')}").fetchone()[0]
 
-    low, high = -60.0, 60.0
-    for _ in range(40):  # the share of churners rises with the intercept
+    # wide bounds: at 100M events a customer's window holds thousands of sessions, and the
+    # intercept that keeps CHURN_SHARE is in the hundreds
+    low, high = -1e5, 1e5
+    for _ in range(64):  # the share of churners rises with the intercept
         mid = (low + high) / 2
         low, high = (mid, high) if churners(mid) < CHURN_SHARE * eligible else (low, mid)
     intercept = round(high, 4)
