@@ -168,6 +168,17 @@ def demo_db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def demo_serving(demo_db, tmp_path_factory) -> Path:
+    """demo_db's marts published as make build publishes them: what BI tools, MetricFlow's
+    `serving` target and the dashboard read."""
+    out = tmp_path_factory.mktemp("serving") / "serving.duckdb"
+    subprocess.run([sys.executable, "-m", "cestools.publish", "--build", str(demo_db), "--serving", str(out),
+                    "--parquet-dir", str(out.parent / "serving"), "--target-path", str(demo_db.parent / "target")],
+                   cwd=ROOT, check=True, capture_output=True)
+    return out
+
+
+@pytest.fixture(scope="session")
 def postgres():
     """A real PostgreSQL server of the tests' own (cestools.pgserver: initdb in a temporary
     folder, a free port on 127.0.0.1, stopped at the end whatever happens). Yields the CES_PG_*
