@@ -39,7 +39,7 @@ MIN_POSITIVES ?= 30
 # make suggest-thresholds PRECISION=0.5: the highest recall at that precision instead of the best F1
 PRECISION ?=
 
-.PHONY: help setup build demo-data dbt-build publish summary docs lint test test-dbt pytest bench weights-impact backtest suggest-weights suggest-thresholds clean
+.PHONY: help setup build demo-data dbt-build publish summary docs metrics dashboard lint test test-dbt pytest bench weights-impact backtest suggest-weights suggest-thresholds clean
 
 help:
 	@echo "make build                  set up .venv, load demo data into a file with no raw tables, dbt build, publish, print a summary"
@@ -54,6 +54,8 @@ help:
 	@echo "make publish                copy the marts to the serving files, only after a whole dbt build of this file passed"
 	@echo "make summary                print the summary of the last build again"
 	@echo "make docs                   build the dbt docs site as one static file (target/static_index.html)"
+	@echo "make metrics                the segment comparison through the semantic layer (MetricFlow), on the published data"
+	@echo "make dashboard              the dashboard on http://127.0.0.1:8501/ (PORT=), reading the published data read-only"
 	@echo "make dbt-build              dbt build only (VARS='{name: value}' for dbt vars)"
 	@echo "make lint                   sqlfluff + ruff"
 	@echo "make pytest                 the pytest suite alone"
@@ -91,6 +93,17 @@ docs: setup
 	@$(BIN)/python -m cestools.warehouse --check --built $(PY_VARS)
 	$(BIN)/dbt docs generate --static $(DBT_VARS)
 	@echo "docs: $(CURDIR)/target/static_index.html (open it in a browser; no server needed)"
+
+# MetricFlow reads the published serving file through the profile target `serving`
+# (cestools/serving_catalog.py): the same numbers BI tools read, never the build file
+metrics: setup
+	@test -f target/semantic_manifest.json || { echo "no semantic manifest in target/: run make build first"; exit 1; }
+	CES_TARGET=serving $(BIN)/mf query --saved-query segment_comparison --decimals 2
+
+# PORT=8501: where it listens (127.0.0.1 only)
+PORT ?= 8501
+dashboard: setup
+	$(BIN)/python -m cestools.dashboard --port $(PORT)
 
 demo-data: setup
 	$(BIN)/python -m cestools.demo_data $(DEMO_ARGS) $(if $(FORCE),--force)

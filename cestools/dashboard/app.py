@@ -1,0 +1,305 @@
+"""The CES dashboard: `make dashboard` (README, "Dashboard").
+
+It reads only the published serving file (CES_SERVING_PATH, default warehouse/serving.duckdb),
+each table once per publish (cached by the file's modification time), opened read-only and
+closed again at once. Six pages: Segments, The four uses, Customer, Weights lab, Data health,
+Backtest. With no serving data yet each page says to run `make build`; an error shows its
+message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from cestools.dashboard import data
+
+USES = [
+    ("is_trial_conversion_candidate", "Trial users likely to convert"),
+    ("is_churn_risk", "Customers close to churn"),
+    ("is_upsell_candidate", "Upsell and cross-sell candidates"),
+    ("needs_training", "Customers who need product training"),
+]
+TIER_COLORS = alt.Scale(domain=["champion", "engaged", "passive", "at_risk", "dormant"],
+                        range=["#1a7f37", "#4c9be8", "#b8b8b8", "#e8a33d", "#d1495b"])
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def table(path: str, mtime_ns: int, name: str) -> pd.DataFrame:
+    """A serving table, read once per publish (mtime_ns is part of the cache key)."""
+    return data.load(path, name)
+
+
+def read(name: str) -> pd.DataFrame:
+    path, mtime_ns = data.stamp(data.serving_path())
+    return table(path, mtime_ns, name)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def scored(path: str, mtime_ns: int, version: str, edits: tuple[tuple[str, float], ...]) -> pd.DataFrame:
+    """Every customer's score and tier under a weights version, with some default weights edited."""
+    customers, contributions = table(path, mtime_ns, "customers"), table(path, mtime_ns, "contributions")
+    weights, tiers = table(path, mtime_ns, "weights"), table(path, mtime_ns, "tiers")
+    seed = data.with_defaults(data.seed_rows(weights, version), dict(edits))
+    return data.score(customers, contributions, data.resolve(seed, sorted(customers["segment"].unique())), tiers)
+
+
+def chart(spec: alt.Chart) -> None:
+    st.altair_chart(spec, width="stretch")
+
+
+def number(value: float, digits: int = 1) -> str:
+    return "–" if pd.isna(value) else f"{value:,.{digits}f}"
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+def segments_page() -> None:
+    st.title("Segments")
+    customers, segments = read("customers"), read("segments")
+    window = customers.iloc[0]
+    st.caption(f"Window {window['window_start']:%Y-%m-%d} to {window['window_end']:%Y-%m-%d}, "
+               f"weights {window['weights_version']}: CES = Σ weight × events of the type.")
+    cols = st.columns(len(segments))
+    for col, row in zip(cols, segments.itertuples(), strict=True):
+        col.metric(f"{row.segment} customers", f"{row.customers:,}")
+        col.caption(f"average CES {row.avg_engagement_score:,.1f}, median {row.median_engagement_score:,.1f}")
+    boxes = data.box_stats(customers, "segment", "engagement_score")
+    base = alt.Chart(boxes).encode(x=alt.X("segment:N", title="Segment", axis=alt.Axis(labelAngle=0)))
+    whiskers = base.mark_rule().encode(y=alt.Y("lower:Q", title="CES"), y2="upper:Q")
+    box = base.mark_bar(size=40, color="#4c9be8").encode(y="q1:Q", y2="q3:Q",
+                                                         tooltip=["segment", "customers", "q1", "median", "q3"])
+    median = base.mark_tick(color="white", size=40, thickness=2).encode(y="median:Q")
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Score distribution")
+        chart((whiskers + box + median).properties(height=320))
+    shares = segments.melt(id_vars="segment", value_vars=[c for c in segments if c.startswith("share_")],
+                           var_name="tier", value_name="share")
+    shares["tier"] = shares["tier"].str.removeprefix("share_")
+    with right:
+        st.subheader("Tier shares")
+        chart(alt.Chart(shares).mark_bar().encode(
+            x=alt.X("segment:N", title="Segment", axis=alt.Axis(labelAngle=0)), y=alt.Y("share:Q", title="Share", axis=alt.Axis(format="%")),
+            color=alt.Color("tier:N", scale=TIER_COLORS), order=alt.Order("tier:N"),
+            tooltip=["segment", "tier", alt.Tooltip("share:Q", format=".1%")]).properties(height=320))
+    st.subheader("Segment table")
+    shown = segments[["segment", "customers", "avg_engagement_score", "median_engagement_score",
+                      "p25_engagement_score", "p75_engagement_score", "p90_engagement_score",
+                      "total_engagement_score"]].copy()
+    st.table(shown.set_index("segment").style.format(precision=1, thousands=","))
+
+
+def uses_page() -> None:
+    st.title("The four uses")
+    customers = read("customers")
+    counts = pd.DataFrame([{"use": label, "flagged": int(customers[flag].sum())} for flag, label in USES])
+    chart(alt.Chart(counts).mark_bar(color="#4c9be8").encode(
+        x=alt.X("flagged:Q", title="Customers flagged"), y=alt.Y("use:N", sort=None, title=None),
+        tooltip=["use", "flagged"]).properties(height=180))
+    for tab, (flag, label) in zip(st.tabs([label for _, label in USES]), USES, strict=True):
+        with tab:
+            flagged = customers[customers[flag]].sort_values("engagement_score", ascending=False)
+            tab.metric(f"{label}: customers flagged", f"{len(flagged):,}")
+            shown = flagged[["customer_id", "segment", "plan", "lifecycle_stage", "engagement_score",
+                             "engagement_change", "engagement_tier", "segment_percentile", "flag_reasons"]]
+            st.dataframe(shown, hide_index=True, width="stretch")
+            st.download_button(f"Download {len(flagged):,} rows (CSV)", shown.to_csv(index=False),
+                               file_name=f"ces_{flag}.csv", mime="text/csv", key=f"download_{flag}")
+
+
+def customer_page() -> None:
+    st.title("Customer")
+    customers = read("customers")
+    default = st.query_params.get("customer") or customers.sort_values(
+        ["engagement_score", "customer_id"], ascending=[False, True]).iloc[0]["customer_id"]
+    picked = st.text_input("Customer id", value=default).strip()
+    match = customers[customers["customer_id"] == picked]
+    if match.empty:
+        st.warning(f"No customer {picked!r} in the serving data.")
+        return
+    c = match.iloc[0]
+    cols = st.columns(5)
+    cols[0].metric("Score", number(c["engagement_score"]), f"{number(c['engagement_change'])} vs previous window")
+    cols[1].metric("Tier", c["engagement_tier"])
+    cols[2].metric("Segment percentile", number(c["segment_percentile"], 2))
+    cols[3].metric("Segment", c["segment"])
+    cols[4].metric("Plan, stage", c["plan"])
+    cols[4].caption(f"lifecycle stage: {c['lifecycle_stage']}")
+    flags = [label for flag, label in USES if c[flag]]
+    if flags:
+        st.warning("Flags: " + "; ".join(flags) + (f" — {c['flag_reasons']}" if c["flag_reasons"] else ""))
+    else:
+        st.success("No flag raised for this customer.")
+    monthly = read("monthly")
+    history = monthly[monthly["customer_id"] == picked].sort_values("month_start")
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Monthly score, latest weights")
+        lines = history.melt(id_vars="month_start", value_vars=["engagement_score_latest_weights",
+                                                                 "engagement_score"],
+                             var_name="weights", value_name="score")
+        lines["weights"] = lines["weights"].map({"engagement_score_latest_weights": "latest weights",
+                                                 "engagement_score": "weights of the month"})
+        chart(alt.Chart(lines).mark_line(point=True).encode(
+            x=alt.X("month_start:T", title="Month"), y=alt.Y("score:Q", title="CES"),
+            color=alt.Color("weights:N", title=None), tooltip=["month_start:T", "weights", "score"])
+            .properties(height=300))
+    contributions = read("contributions")
+    mine = contributions[contributions["customer_id"] == picked].sort_values("contribution")
+    with right:
+        st.subheader("Events behind the score")
+        chart(alt.Chart(mine).mark_bar().encode(
+            x=alt.X("contribution:Q", title="Points (weight × events)"),
+            y=alt.Y("event_type:N", sort="-x", title=None),
+            color=alt.condition("datum.contribution < 0", alt.value("#d1495b"), alt.value("#1a7f37")),
+            tooltip=["event_type", "event_count", "weight", "contribution"]).properties(height=300))
+    st.table(mine.sort_values("contribution", ascending=False)[
+        ["event_type", "event_count", "weight", "contribution", "weight_source"]].set_index("event_type"))
+
+
+def weights_lab_page() -> None:
+    st.title("Weights lab")
+    path, mtime_ns = data.stamp(data.serving_path())
+    weights, tiers = read("weights"), read("tiers")
+    versions = data.versions(weights)
+    names = list(versions["weights_version"])
+    in_force = versions.loc[versions["is_in_force"], "weights_version"]
+    base_default = names.index(in_force.iloc[0]) if not in_force.empty else 0
+    left, right = st.columns(2)
+    base = left.selectbox("Base version", names, index=base_default)
+    compare = right.selectbox("Compare version", names, index=len(names) - 1)
+    compare_seed = data.seed_rows(weights, compare)
+    with st.expander(f"What-if: edit {compare}'s default weights (segment overrides stay as they are)",
+                     expanded=True):
+        defaults = compare_seed[compare_seed["segment"].isna()]
+        edits = {}
+        cols = st.columns(4)
+        for i, row in enumerate(defaults.itertuples()):
+            value = cols[i % 4].number_input(row.event_type, value=float(row.weight), step=0.5,
+                                             format="%.4g", key=f"w_{compare}_{row.event_type}")
+            if value != row.weight:
+                edits[row.event_type] = value
+    edited = data.with_defaults(compare_seed, edits)
+    label = f"{compare} + {len(edits)} edit(s)" if edits else compare
+    base_scores = scored(path, mtime_ns, base, ())
+    compare_scores = scored(path, mtime_ns, compare, tuple(sorted(edits.items())))
+    result = data.impact(base_scores, compare_scores, tiers)
+    st.subheader(f"Impact of {base} → {label}")
+    totals = result["both"]
+    cols = st.columns(3)
+    cols[0].metric("Customers whose tier rises", f"{int((totals['tier_change'] == 'up').sum()):,}")
+    cols[1].metric("Customers whose tier falls", f"{int((totals['tier_change'] == 'down').sum()):,}")
+    cols[2].metric("Mean score change", number(totals["score_delta"].mean(), 2))
+    shift = pd.concat([base_scores.assign(version=base), compare_scores.assign(version=label)])
+    boxes = data.box_stats(shift.assign(key=shift["segment"] + " | " + shift["version"]), "key", "engagement_score")
+    boxes[["segment", "version"]] = boxes["key"].str.split(" | ", regex=False, expand=True)
+    enc = alt.Chart(boxes).encode(x=alt.X("version:N", title=None, sort=[base, label], axis=alt.Axis(labelAngle=0)))
+    box = (enc.mark_rule().encode(y=alt.Y("lower:Q", title="CES"), y2="upper:Q")
+           + enc.mark_bar(size=28).encode(y="q1:Q", y2="q3:Q", color=alt.Color("version:N", sort=[base, label]),
+                                          tooltip=["segment", "version", "q1", "median", "q3"])
+           + enc.mark_tick(color="white", size=28, thickness=2).encode(y="median:Q"))
+    chart(box.properties(width=160, height=260).facet(column=alt.Column("segment:N", title=None)))
+    st.markdown("**Distribution shift per segment**")
+    st.table(result["segments"].set_index("segment").style.format(precision=2, thousands=","))
+    left, right = st.columns(2)
+    left.markdown("**Tier moves** (rows: base tier, columns: compare tier)")
+    left.table(result["moves"])
+    right.markdown("**The weights that changed**")
+    right.table(data.changed_weights(data.seed_rows(weights, base), edited))
+    st.markdown("**The customers who move most**")
+    st.dataframe(result["movers"], hide_index=True, width="stretch")
+    st.subheader("Save the edited version for a pull request")
+    left, right = st.columns(2)
+    new_name = left.text_input("New version name", value=data.next_version(names))
+    starts = right.date_input("Effective from", value=dt.date.today() + dt.timedelta(days=1))
+    st.download_button(f"Download {new_name} as rows of seeds/ces_event_weights.csv",
+                       data.seed_csv(edited, new_name, starts), file_name=f"ces_event_weights_{new_name}.csv",
+                       mime="text/csv")
+    st.caption("Append the rows to seeds/ces_event_weights.csv and open a pull request: "
+               "`make weights-impact` prints this same impact for the reviewer.")
+
+
+def health_page() -> None:
+    st.title("Data health")
+    path, _ = data.stamp(data.serving_path())
+    st.metric("Last publish", f"{data.published_at(path):%Y-%m-%d %H:%M:%S} UTC")
+    reconciliation = read("reconciliation")
+    total = int(reconciliation["event_count"].sum())
+    st.subheader(f"Every raw row accounted for: {total:,}")
+    reconciliation["reason"] = reconciliation["reason"].fillna("")
+    chart(alt.Chart(reconciliation).mark_bar().encode(
+        x=alt.X("sum(event_count):Q", title="Raw rows"), y=alt.Y("event_source:N", title=None),
+        color=alt.Color("outcome:N"), tooltip=["event_source", "outcome", "reason", "event_count"])
+        .properties(height=160))
+    st.table(reconciliation.set_index(["event_source", "outcome"]))
+    quarantine = read("quarantine")
+    st.subheader(f"Quarantine: {int(quarantine['events'].sum()):,} rows")
+    if quarantine.empty:
+        st.success("No row is quarantined.")
+    else:
+        st.table(quarantine.set_index(["event_source", "reason"]))
+
+
+def backtest_page() -> None:
+    st.title("Backtest")
+    scores = read("score_backtest")
+    if scores.empty:
+        st.info("No backtest yet: the warehouse has no outcomes (raw.customer_outcomes). README, 'Backtests'.")
+        return
+    overall = scores[scores["segment"] == "all"]
+    st.caption("How well each weights version's score, as of each date, ranked the customers who then had the "
+               "outcome: AUC 0.5 is chance, 1 is perfect. Scores use only what was loaded by that date.")
+    chart(alt.Chart(overall).mark_line(point=True).encode(
+        x=alt.X("backtest_date:T", title="Backtest date"), y=alt.Y("auc:Q", title="AUC", scale=alt.Scale(zero=False)),
+        color=alt.Color("weights_version:N", title="Weights"), strokeDash=alt.StrokeDash("outcome:N"),
+        tooltip=["outcome", "weights_version", "backtest_date:T", "auc", "top_decile_lift", "positives"])
+        .properties(height=300))
+    means = (overall.groupby(["outcome", "weights_version"], as_index=False)
+             .agg(mean_auc=("auc", "mean"), mean_top_decile_lift=("top_decile_lift", "mean"),
+                  backtest_dates=("backtest_date", "nunique")))
+    st.subheader("Mean over the backtest dates")
+    st.table(means.set_index(["outcome", "weights_version"]).style.format(precision=3))
+    flags = read("flag_backtest")
+    in_force = flags[flags["is_version_in_force"]].sort_values(["flag", "backtest_date"])
+    st.subheader("Flags (version in force at each date)")
+    st.dataframe(in_force[["flag", "outcome", "backtest_date", "flagged", "positives", "flag_precision",
+                           "flag_recall", "lift"]], hide_index=True, width="stretch")
+
+
+# --- shell -----------------------------------------------------------------------------------
+
+def guarded(page):
+    """Run a page; no serving data or any error becomes a plain message, never a traceback."""
+    def run() -> None:
+        try:
+            page()
+        except data.NoServingData as exc:
+            st.info(str(exc))
+        except Exception as exc:  # noqa: BLE001 - shown to the reader instead of a traceback
+            st.error(f"This page could not be drawn: {type(exc).__name__}: {exc}")
+    run.__name__ = page.__name__
+    return run
+
+
+PAGES = [
+    (segments_page, "Segments", "segments"),
+    (uses_page, "The four uses", "uses"),
+    (customer_page, "Customer", "customer"),
+    (weights_lab_page, "Weights lab", "weights-lab"),
+    (health_page, "Data health", "data-health"),
+    (backtest_page, "Backtest", "backtest"),
+]
+
+
+def main() -> None:
+    st.set_page_config(page_title="Customer Engagement Score", layout="wide")
+    pages = [st.Page(guarded(fn), title=title, url_path=url, default=(i == 0))
+             for i, (fn, title, url) in enumerate(PAGES)]
+    st.navigation(pages).run()
+
+
+main()

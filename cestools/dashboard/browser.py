@@ -1,0 +1,132 @@
+"""Drive the dashboard in a real headless Chromium: for the browser tests and the page timings.
+
+The browser is Debian's `chromium` package (apt-get install chromium), driven through
+Playwright's Python client with executable_path set to it: Playwright's own browser download
+is never used. The dashboard runs as its own process on a free port of 127.0.0.1, and both are
+stopped on exit, whatever happens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from cestools.dashboard.__main__ import command, environment
+from cestools.errors import CesError
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update"]
+# a chart is drawn once its canvas (or SVG) holds this many painted pixels (or marks)
+DRAWN_JS = """(minPixels) => {
+  const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')];
+  if (!charts.length || document.querySelector('[data-testid="stStatusWidget"] button')) return false;
+  return charts.every(chart => {
+    const svg = chart.querySelector('svg.marks');
+    if (svg) return svg.querySelectorAll('path, rect, line, circle, symbol').length > 0;
+    const canvas = chart.querySelector('canvas');
+    if (!canvas || !canvas.width || !canvas.height) return false;
+    const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let painted = 0;
+    for (let i = 0; i < pixels.length; i += 4) {
+      if (pixels[i + 3] > 0 && (pixels[i] < 240 || pixels[i + 1] < 240 || pixels[i + 2] < 240)) painted++;
+    }
+    return painted >= minPixels;
+  });
+}"""
+ERROR_SELECTOR = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium")
+    if not path:
+        raise CesError("the browser tests need Chromium: install the Debian package `chromium` "
+                       "(apt-get install -y chromium; .ci/run does it when it is missing)")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def dashboard(serving: Path, log: Path, timeout: float = 60) -> Iterator[str]:
+    """The dashboard on a free port, reading the serving file; yields its base URL."""
+    port = free_port()
+    with open(log, "w") as out:
+        proc = subprocess.Popen(command(port), env=environment(str(serving)), stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise CesError(f"the dashboard did not start (exit {proc.poll()}); its log:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def browser() -> Iterator:
+    """A headless Chromium page (1400 px wide)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chrome = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        try:
+            page = chrome.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(60_000)
+            yield page
+        finally:
+            chrome.close()
+
+
+def wait_drawn(page, min_pixels: int = 200, timeout_ms: int = 60_000) -> None:
+    """Until the script has finished and every chart on the page is drawn."""
+    page.wait_for_function(DRAWN_JS, arg=min_pixels, timeout=timeout_ms, polling=50)
+
+
+def open_page(page, url: str) -> float:
+    """Navigate and wait for the charts: seconds from navigation to the last chart drawn."""
+    started = time.perf_counter()
+    page.goto(url)
+    wait_drawn(page)
+    return time.perf_counter() - started
+
+
+def screenshot(page, path: Path) -> None:
+    """The whole page (Streamlit scrolls inside its main block, so the viewport grows to fit)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], int(height) + 40)})
+    wait_drawn(page)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
+
+
+def metric(page, label: str) -> str:
+    """The shown value of the st.metric whose label is exactly label."""
+    box = page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=label))
+    return box.first.locator('[data-testid="stMetricValue"]').inner_text().strip()
