@@ -98,7 +98,8 @@ docs: setup
 # (cestools/serving_catalog.py): the same numbers BI tools read, never the build file
 metrics: setup
 	@test -f target/semantic_manifest.json || { echo "no semantic manifest in target/: run make build first"; exit 1; }
-	CES_TARGET=serving $(BIN)/mf query --saved-query segment_comparison --decimals 2
+	@echo "segment comparison (MetricFlow saved query segment_comparison, on $(CES_SERVING_PATH)):"
+	@CES_TARGET=serving $(BIN)/mf query --saved-query segment_comparison --decimals 2 --quiet
 
 # PORT=8501: where it listens (127.0.0.1 only)
 PORT ?= 8501

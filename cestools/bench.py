@@ -24,8 +24,11 @@ session (a warehouse folder of its own). For each: full_models, full_build, and 
 after the held-back day lands, once each (a run takes minutes); their scores must agree with
 the floor. An empty size list (--postgres-sizes '') skips an engine; with --sizes '' the
 DuckDB table already in bench/results.md is kept as it is.
-Last, what the backtest adds to the build (--backtest-sizes, default 10M and 100M events): a
+Then what the backtest adds to the build (--backtest-sizes, default 10M and 100M events): a
 whole `dbt build`, then the backtest models alone on what it built.
+Last, the dashboard at --dashboard-customers (100,000) and --dashboard-events (20M): each page
+in headless Chromium from navigation to its last chart drawn, on the first visit (the serving
+tables are read) and after, and the weights lab's recompute after one weight is edited.
 Writes bench/results.md.
 """
 
@@ -341,13 +344,95 @@ def backtest_lines(results: list[Measure]) -> list[str]:
     return lines + [""]
 
 
-def write_backtest(results: list[Measure], path: Path) -> None:
+def write_section(heading: str, lines: list[str], path: Path) -> None:
+    """Replace the section under heading (or add it at the end), leaving the others as they are."""
     text = path.read_text() if path.exists() else ""
-    before, _, after = text.partition(BACKTEST_HEADING)
+    before, _, after = text.partition(heading)
     rest = after.split("\n## ", 1)[1] if "\n## " in after else ""
-    path.write_text(before.rstrip("\n") + "\n\n" + "\n".join(backtest_lines(results))
-                    + (("\n## " + rest) if rest else ""))
-    log(f"wrote {path} ({BACKTEST_HEADING})")
+    path.write_text(before.rstrip("\n") + "\n\n" + "\n".join(lines) + (("\n## " + rest) if rest else ""))
+    log(f"wrote {path} ({heading})")
+
+
+def write_backtest(results: list[Measure], path: Path) -> None:
+    write_section(BACKTEST_HEADING, backtest_lines(results), path)
+
+
+DASHBOARD_HEADING = "## Dashboard page timings"
+DASHBOARD_PAGES = {"Segments": "", "The four uses": "uses", "Customer": "customer", "Weights lab": "weights-lab",
+                   "Data health": "data-health", "Backtest": "backtest"}
+DASHBOARD_GOAL_S = 2.0
+
+
+def bench_dashboard(customers: int, events: int, workdir: Path) -> list[str]:
+    """Build and publish demo data of this size, start the dashboard and time every page in
+    headless Chromium: the first visit (it reads the serving tables it needs), the median of
+    three later visits, and the weights lab's recompute after a weight is edited."""
+    from cestools.dashboard import browser
+
+    work = workdir / "dashboard"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    db, serving = work / "ces.duckdb", work / "serving.duckdb"
+    env = env_for(db)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "cestools.demo_data", "--path", str(db), "--customers", str(customers),
+                    "--events", str(events), "--seed", "42", "--quiet"], cwd=ROOT, env=env, check=True)
+    log(f"dashboard: demo data ({customers:,} customers, {events:,} events) in {time.perf_counter() - started:.0f} s")
+    subprocess.run(dbt_cmd(work, "build", "--quiet"), cwd=ROOT, env=env, check=True)
+    subprocess.run([sys.executable, "-m", "cestools.publish", "--build", str(db), "--serving", str(serving),
+                    "--parquet-dir", str(work / "serving"), "--target-path", str(work / "target")],
+                   cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        served = {t: con.execute(f"select count(*) from {t}").fetchone()[0]
+                  for t in ("fct_customer_engagement", "fct_customer_event_contributions",
+                            "fct_customer_engagement_monthly")}
+    finally:
+        con.close()
+    rows = []
+    with browser.dashboard(serving, work / "dashboard.log") as url, browser.browser() as page:
+        for name, path in DASHBOARD_PAGES.items():
+            first = browser.open_page(page, f"{url}/{path}")
+            later = statistics.median(browser.open_page(page, f"{url}/{path}") for _ in range(3))
+            rows.append((name, first, later))
+            log(f"  dashboard {name}: first {first:.2f} s, later {later:.2f} s")
+        browser.open_page(page, f"{url}/weights-lab")
+        edits = []
+        for i, weight in enumerate((31, 47, 63), 1):
+            field = page.get_by_label("integration_connected")
+            field.fill(str(weight))
+            t0 = time.perf_counter()
+            field.press("Enter")
+            # done when the changed-weights table shows the new weight and every chart is drawn
+            page.locator('[data-testid="stTable"]').filter(has_text=f"{weight}.0000").first.wait_for()
+            browser.wait_drawn(page)
+            edits.append(time.perf_counter() - t0)
+            log(f"  weights lab recompute {i}: {edits[-1]:.2f} s")
+    recompute = statistics.median(edits)
+    shutil.rmtree(work, ignore_errors=True)
+    worst = max(max(later for _, _, later in rows), recompute)
+    lines = [DASHBOARD_HEADING, "",
+             f"Written on {dt.datetime.now():%Y-%m-%d %H:%M}. `make demo-data CUSTOMERS={customers} EVENTS={events}`, "
+             f"built and published: {served['fct_customer_engagement']:,} customers, "
+             f"{served['fct_customer_event_contributions']:,} contribution rows, "
+             f"{served['fct_customer_engagement_monthly']:,} customer months in the serving file. Headless Chromium "
+             "(Debian's package, through Playwright) at 1400×1000; a page is timed from navigation until every chart "
+             "on it is drawn (its canvas painted) and the script has finished. First visit: the serving tables the "
+             "page needs are read (once per publish, then cached), and for Segments, the first page of the browser "
+             "session, the app's JavaScript loads too; later: the median of three more visits. The recompute is "
+             "timed from the edited weight's Enter until the changed-weights table shows it and every chart is "
+             "redrawn (median of three edits, each a new what-if). Goal: "
+             f"{DASHBOARD_GOAL_S:g} s or less.", "",
+             "| page | first visit s | later visits s | met |", "| --- | ---: | ---: | --- |"]
+    for name, first, later in rows:
+        met = "yes" if max(first, later) <= DASHBOARD_GOAL_S else ("after the first visit" if later <= DASHBOARD_GOAL_S
+                                                                  else "no")
+        lines.append(f"| {name} | {first:.2f} | {later:.2f} | {met} |")
+    lines.append(f"| Weights lab: recompute after editing one weight | | {recompute:.2f} | "
+                 f"{'yes' if recompute <= DASHBOARD_GOAL_S else 'no'} |")
+    first_worst = max(first for _, first, _ in rows)
+    lines += ["", f"Slowest page after its first visit: {worst:.2f} s; slowest first visit: {first_worst:.2f} s.", ""]
+    return lines
 
 
 def kept_measures(lines: list[str]) -> list[Measure]:
@@ -461,6 +546,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--spark-sizes", default="1000000")
     p.add_argument("--backtest-sizes", default="10000000,100000000",
                    help="sizes at which to measure what the backtest adds to the build")
+    p.add_argument("--dashboard-customers", type=int, default=100_000,
+                   help="customers of the dashboard timing (0 skips it)")
+    p.add_argument("--dashboard-events", type=int, default=20_000_000)
     p.add_argument("--out", default=str(ROOT / "bench" / "results.md"))
     p.add_argument("--workdir", default=str(ROOT / "bench" / "work"))
     a = p.parse_args(argv)
@@ -487,6 +575,9 @@ def main(argv: list[str] | None = None) -> int:
     for size in [int(s) for s in a.backtest_sizes.split(",") if s]:
         backtest_results += bench_backtest(size, Path(a.workdir))
         write_backtest(backtest_results, Path(a.out))
+    if a.dashboard_customers:
+        write_section(DASHBOARD_HEADING, bench_dashboard(a.dashboard_customers, a.dashboard_events,
+                                                         Path(a.workdir)), Path(a.out))
     shutil.rmtree(a.workdir, ignore_errors=True)
     return 0
 

@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from cestools.dashboard.__main__ import command, environment
+from cestools.dashboard.__main__ import ROOT, command
 from cestools.errors import CesError
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -61,8 +61,8 @@ def dashboard(serving: Path, log: Path, timeout: float = 60) -> Iterator[str]:
     """The dashboard on a free port, reading the serving file; yields its base URL."""
     port = free_port()
     with open(log, "w") as out:
-        proc = subprocess.Popen(command(port), env=environment(str(serving)), stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(command(port, serving), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout

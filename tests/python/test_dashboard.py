@@ -239,3 +239,33 @@ def test_the_dashboard_exposure_names_exactly_the_marts_it_reads(demo_db):
     served = manifest["exposures"]["exposure.ces.bi_serving"]["depends_on"]["nodes"]
     public = {uid for uid, n in manifest["nodes"].items() if n["resource_type"] == "model" and n.get("access") == "public"}
     assert public == set(served), "bi_serving lists every published mart"
+
+
+def test_the_readme_shows_a_screenshot_of_every_page():
+    readme = (ROOT / "README.md").read_text()
+    for name in [*PAGES, "weights-lab-what-if"]:
+        shot = f"docs/screenshots/{name}.png"
+        assert f"({shot})" in readme, shot
+        assert (ROOT / shot).stat().st_size > 10_000, shot
+
+
+def test_a_new_publish_shows_on_the_next_page_view_and_is_never_blocked(page, demo_serving, tmp_path):
+    """The dashboard holds no handle on the serving file between page views: a publish (a new
+    file renamed over it) is not blocked, and the next view shows the new numbers."""
+    import os
+    import shutil
+
+    served = tmp_path / "serving.duckdb"
+    shutil.copy(demo_serving, served)
+    segment, customers = sql(served, "select segment, customers from fct_segment_engagement order by segment")[0]
+    with browser.dashboard(served, tmp_path / "dashboard.log") as url:
+        browser.open_page(page, f"{url}/")
+        assert browser.metric(page, f"{segment} customers") == f"{customers:,}"
+        staged = tmp_path / ".serving.duckdb.tmp"
+        shutil.copy(served, staged)
+        con = duckdb.connect(str(staged))
+        con.execute("update fct_segment_engagement set customers = customers + 1000 where segment = ?", [segment])
+        con.close()
+        os.replace(staged, served)
+        browser.open_page(page, f"{url}/")
+        assert browser.metric(page, f"{segment} customers") == f"{customers + 1000:,}"
