@@ -39,11 +39,12 @@ def read(name: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def scored(path: str, mtime_ns: int, version: str, edits: tuple[tuple[str, float], ...]) -> pd.DataFrame:
-    """Every customer's score and tier under a weights version, with some default weights edited."""
+def scored(path: str, mtime_ns: int, version: str, edits: tuple[tuple[str, str, float], ...]) -> pd.DataFrame:
+    """Every customer's score and tier under a weights version, with some weights edited
+    ((segment, event_type, weight); segment '' for the version's default)."""
     customers, contributions = table(path, mtime_ns, "customers"), table(path, mtime_ns, "contributions")
     weights, tiers = table(path, mtime_ns, "weights"), table(path, mtime_ns, "tiers")
-    seed = data.with_defaults(data.seed_rows(weights, version), dict(edits))
+    seed = data.with_edits(data.seed_rows(weights, version), {(seg or None, t): w for seg, t, w in edits})
     return data.score(customers, contributions, data.resolve(seed, sorted(customers["segment"].unique())), tiers)
 
 
@@ -160,6 +161,60 @@ def customer_page() -> None:
     st.table(mine.sort_values("contribution", ascending=False)[
         ["event_type", "event_count", "weight", "contribution", "weight_source"]].set_index("event_type"))
 
+ALL_SEGMENTS = "all segments (the version's defaults)"
+
+
+def edit_key(edits: dict[tuple[str | None, str], float]) -> tuple[tuple[str, str, float], ...]:
+    return tuple(sorted((seg or "", t, w) for (seg, t), w in edits.items()))
+
+
+def reset(compare: str) -> None:
+    """Forget the edits; the inputs get new keys, so the browser's old values are not sent back."""
+    st.session_state["what_if"][compare] = {}
+    st.session_state["what_if_round"] = st.session_state.get("what_if_round", 0) + 1
+
+
+def what_if_editor(compare: str, seed: pd.DataFrame, segments: list[str]) -> dict[tuple[str | None, str], float]:
+    """Number inputs for the weights of the compare version: its defaults, or one segment's
+    weights (editing one sets that segment's override). Edits are kept per version in the
+    session, across segment choices, until reset."""
+    st.session_state.setdefault("what_if", {}).setdefault(compare, {})
+    store = st.session_state["what_if"][compare]
+    with st.expander(f"What-if: edit {compare}'s weights", expanded=True):
+        left, right = st.columns([3, 1])
+        scope = left.selectbox("Edit the weights of", [ALL_SEGMENTS, *segments], key=f"scope_{compare}")
+        right.button("Reset the edits", key=f"reset_{compare}", on_click=reset, args=(compare,))
+        segment = None if scope == ALL_SEGMENTS else scope
+
+        def scope_weights(frame: pd.DataFrame) -> pd.DataFrame:
+            """event_type, weight of the chosen scope: the defaults, or what applies to the segment."""
+            if segment is None:
+                return frame[frame["segment"].isna()]
+            resolved = data.resolve(frame, segments)
+            return resolved[resolved["segment"] == segment]
+
+        st.caption(f"The weights that apply to {segment}: editing one sets {segment}'s override." if segment
+                   else "The version's default weights (a segment's override, where it has one, still applies).")
+        shown = scope_weights(data.with_edits(seed, store)).sort_values("event_type")
+        original = dict(zip(scope_weights(seed)["event_type"], scope_weights(seed)["weight"], strict=True))
+
+        def remember(event_type: str, key: str) -> None:
+            value = st.session_state[key]
+            if value == original.get(event_type):
+                store.pop((segment, event_type), None)
+            else:
+                store[(segment, event_type)] = float(value)
+
+        cols = st.columns(4)
+        for i, row in enumerate(shown.itertuples()):
+            key = f"w_{compare}_{st.session_state.get('what_if_round', 0)}_{segment or ''}_{row.event_type}"
+            cols[i % 4].number_input(row.event_type, value=float(row.weight), step=0.5, format="%.4g", key=key,
+                                     on_change=remember, args=(row.event_type, key))
+        if store:
+            st.caption("Edited: " + "; ".join(f"{seg or 'default'} {t} → {w:g}" for (seg, t), w in
+                                              sorted(store.items(), key=lambda e: (e[0][0] or "", e[0][1]))))
+    return dict(store)
+
 
 def weights_lab_page() -> None:
     st.title("Weights lab")
@@ -173,20 +228,11 @@ def weights_lab_page() -> None:
     base = left.selectbox("Base version", names, index=base_default)
     compare = right.selectbox("Compare version", names, index=len(names) - 1)
     compare_seed = data.seed_rows(weights, compare)
-    with st.expander(f"What-if: edit {compare}'s default weights (segment overrides stay as they are)",
-                     expanded=True):
-        defaults = compare_seed[compare_seed["segment"].isna()]
-        edits = {}
-        cols = st.columns(4)
-        for i, row in enumerate(defaults.itertuples()):
-            value = cols[i % 4].number_input(row.event_type, value=float(row.weight), step=0.5,
-                                             format="%.4g", key=f"w_{compare}_{row.event_type}")
-            if value != row.weight:
-                edits[row.event_type] = value
-    edited = data.with_defaults(compare_seed, edits)
+    edits = what_if_editor(compare, compare_seed, sorted(read("customers")["segment"].unique()))
+    edited = data.with_edits(compare_seed, edits)
     label = f"{compare} + {len(edits)} edit(s)" if edits else compare
     base_scores = scored(path, mtime_ns, base, ())
-    compare_scores = scored(path, mtime_ns, compare, tuple(sorted(edits.items())))
+    compare_scores = scored(path, mtime_ns, compare, edit_key(edits))
     result = data.impact(base_scores, compare_scores, tiers)
     st.subheader(f"Impact of {base} → {label}")
     totals = result["both"]

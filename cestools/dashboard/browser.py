@@ -25,7 +25,10 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 # a chart is drawn once its canvas (or SVG) holds this many painted pixels (or marks)
 DRAWN_JS = """(minPixels) => {
   const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')];
-  if (!charts.length || document.querySelector('[data-testid="stStatusWidget"] button')) return false;
+  // still running: the status widget's running icon, or elements of the last run marked stale
+  if (!charts.length || document.querySelector('[data-testid^="stStatusWidgetRunning"], [data-stale="true"]')) {
+    return false;
+  }
   return charts.every(chart => {
     const svg = chart.querySelector('svg.marks');
     if (svg) return svg.querySelectorAll('path, rect, line, circle, symbol').length > 0;
@@ -104,6 +107,12 @@ def browser() -> Iterator:
 def wait_drawn(page, min_pixels: int = 200, timeout_ms: int = 60_000) -> None:
     """Until the script has finished and every chart on the page is drawn."""
     page.wait_for_function(DRAWN_JS, arg=min_pixels, timeout=timeout_ms, polling=50)
+
+
+def wait_single(page, label: str) -> None:
+    """Until the run has finished and exactly one widget carries this label."""
+    page.wait_for_function("""(label) => !document.querySelector('[data-testid^="stStatusWidgetRunning"], [data-stale="true"]')
+        && document.querySelectorAll(`[aria-label="${label}"]`).length === 1""", arg=label, polling=50)
 
 
 def open_page(page, url: str) -> float:

@@ -106,12 +106,24 @@ def resolve(seed: pd.DataFrame, segments: list[str]) -> pd.DataFrame:
     return grid[["segment", "event_type", "weight"]]
 
 
-def with_defaults(seed: pd.DataFrame, edits: dict[str, float]) -> pd.DataFrame:
-    """The seed rows with some default weights replaced (event type -> new weight)."""
+def with_edits(seed: pd.DataFrame, edits: dict[tuple[str | None, str], float]) -> pd.DataFrame:
+    """The seed rows with edits applied: (None, type) replaces the version's default weight;
+    (segment, type) sets that segment's override, adding the override row when there is none."""
     out = seed.copy()
-    for event_type, weight in edits.items():
-        out.loc[out["segment"].isna() & (out["event_type"] == event_type), "weight"] = float(weight)
-    return out
+    added = []
+    for (segment, event_type), weight in sorted(edits.items(), key=lambda e: (e[0][0] or "", e[0][1])):
+        where = (out["segment"].isna() if segment is None else out["segment"] == segment) & (
+            out["event_type"] == event_type)
+        if where.any():
+            out.loc[where, "weight"] = float(weight)
+        else:
+            added.append({"weights_version": seed["weights_version"].iloc[0],
+                          "effective_from": seed["effective_from"].iloc[0], "segment": segment,
+                          "event_type": event_type, "weight": float(weight),
+                          "description": f"What-if override for {segment}"})
+    if added:
+        out = pd.concat([out, pd.DataFrame(added)], ignore_index=True)
+    return out.sort_values(["segment", "event_type"], na_position="first").reset_index(drop=True)
 
 
 def next_version(names: list[str]) -> str:

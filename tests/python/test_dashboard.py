@@ -131,11 +131,14 @@ def test_backtest_page_shows_the_mean_auc_of_each_version(app, page, serving):
 WHAT_IF_SQL = """
 with weights as (
     select segment, event_type,
-           case when segment is null and event_type = $edited then $new_weight else weight end as weight
+           case when $segment = '' and segment is null and event_type = $edited then $new_weight
+                else weight end as weight
     from dim_event_weights where weights_version = $version
 ),
 resolved as (
-    select c.segment, d.event_type, coalesce(o.weight, d.weight) as weight
+    select c.segment, d.event_type,
+           case when c.segment = $segment and d.event_type = $edited then $new_weight
+                else coalesce(o.weight, d.weight) end as weight
     from (select distinct segment from fct_customer_engagement) c
     cross join (select * from weights where segment is null) d
     left join (select * from dim_event_weights where weights_version = $version and weight_source = 'segment') o
@@ -161,10 +164,14 @@ from ranked
 """
 
 
-def what_if(serving: Path, version: str, edited: str = "", new_weight: float = 0.0) -> dict[str, tuple]:
+def what_if(serving: Path, version: str, edited: str = "", new_weight: float = 0.0,
+            segment: str = "") -> dict[str, tuple]:
+    """Every customer's (score, tier level) under version, with one weight edited: the default
+    (segment '') or one segment's."""
     con = duckdb.connect(str(serving), read_only=True)
     try:
-        rows = con.execute(WHAT_IF_SQL, {"version": version, "edited": edited, "new_weight": new_weight}).fetchall()
+        rows = con.execute(WHAT_IF_SQL, {"version": version, "edited": edited, "new_weight": new_weight,
+                                         "segment": segment}).fetchall()
         levels = dict(con.execute("select engagement_tier, tier_level from dim_engagement_tiers").fetchall())
     finally:
         con.close()
@@ -201,8 +208,8 @@ def test_weights_lab_shows_the_impact_and_a_live_what_if(app, page, serving):
     assert num(browser.metric(page, "Customers whose tier rises")) == up
     assert num(browser.metric(page, "Customers whose tier falls")) == down
     assert num(browser.metric(page, "Mean score change")) == pytest.approx(mean, abs=0.005)
-    changed = page.locator('[data-testid="stTable"]').nth(2).inner_text()
-    assert edited in changed and "60" in changed, changed
+    changed = page.locator('[data-testid="stTable"]').filter(has_text=edited).filter(has_text="60.0000")
+    changed.first.wait_for()
     assert_clean(page, "weights-lab")
     browser.screenshot(page, SCREENSHOTS / "weights-lab-what-if.png")
 
@@ -214,6 +221,30 @@ def test_weights_lab_shows_the_impact_and_a_live_what_if(app, page, serving):
     assert all(r[0] == version for r in rows)
     defaults = {r[3]: float(r[4]) for r in rows if r[2] == ""}
     assert defaults[edited] == new_weight
+
+    # one segment's weight: an override row for that segment only, on top of the first edit
+    page.get_by_role("button", name="Reset the edits").click()
+    page.get_by_text(f"Impact of {base} → {compare}", exact=True).wait_for()
+    segment = sql(serving, "select segment from fct_segment_engagement order by customers desc limit 1")[0][0]
+    page.get_by_label("Edit the weights of").click()
+    page.get_by_role("option", name=segment, exact=True).click()
+    page.get_by_text(f"The weights that apply to {segment}:").wait_for()
+    browser.wait_single(page, "report_shared")
+    field = page.get_by_label("report_shared")
+    field.fill("40")
+    field.press("Enter")
+    page.get_by_text(f"Impact of {base} → {compare} + 1 edit(s)", exact=True).wait_for()
+    browser.wait_drawn(page)
+    up, down, mean = moves(base_scores, what_if(serving, compare, "report_shared", 40.0, segment))
+    assert num(browser.metric(page, "Customers whose tier rises")) == up
+    assert num(browser.metric(page, "Customers whose tier falls")) == down
+    assert num(browser.metric(page, "Mean score change")) == pytest.approx(mean, abs=0.005)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="as rows of seeds/ces_event_weights.csv").click()
+    rows = [line.split(",") for line in Path(download.value.path()).read_text().splitlines()]
+    assert [float(r[4]) for r in rows if r[2] == segment and r[3] == "report_shared"] == [40.0]
+    assert {r[3]: float(r[4]) for r in rows if r[2] == ""}[edited] != new_weight, "the reset undid the first edit"
+    assert_clean(page, "weights-lab")
 
 
 def test_without_serving_data_every_page_says_to_run_make_build(page, tmp_path):
