@@ -118,8 +118,11 @@ test-dbt: setup
 	$(BIN)/python -m cestools.demo_data --path $(TEST_DB) --quiet --seed $(SEED) --defects
 	CES_DUCKDB_PATH=$(TEST_DB) $(BIN)/dbt build --target-path target/test
 
+# two workers, each test module on one (its fixtures stay in one process); conftest.py puts
+# the long, JVM-bound Spark tests first, so they run beside all the others
+PYTEST_WORKERS ?= 2
 pytest: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: setup lint test-dbt pytest
 

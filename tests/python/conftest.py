@@ -191,3 +191,21 @@ def postgres():
             yield env
     except CesError as exc:  # the binaries are missing: say how to install them
         pytest.fail(str(exc))
+
+
+def pytest_collection_modifyitems(items):
+    """The Spark tests first: they are the longest module and bound by the JVM's start-up, so
+    under `make pytest` (two workers, a module per worker) they run beside all the others."""
+    items.sort(key=lambda item: 0 if item.path.name == "test_spark.py" else 1)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The figures tests record (record_property("figures", ...)), printed after the run, from
+    whichever worker ran them."""
+    reports = [r for key in ("passed", "failed") for r in terminalreporter.stats.get(key, [])
+               if getattr(r, "when", "call") == "call"]
+    lines = sorted(value for r in reports for name, value in r.user_properties if name == "figures")
+    if lines:
+        terminalreporter.section("figures")
+        for line in lines:
+            terminalreporter.write_line(f"  {line}")

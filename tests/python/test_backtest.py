@@ -198,7 +198,7 @@ def test_flag_backtest_matches_the_thresholds_it_suggests_from(demo_db, monkeypa
     ("churned", {"session_started": +1, "support_ticket_opened": -1}),
     ("converted", {"integration_connected": +1, "user_invited": +1}),
 ])
-def test_suggested_weights_recover_the_planted_truth(demo_db, monkeypatch, outcome, drivers, capsys):
+def test_suggested_weights_recover_the_planted_truth(demo_db, monkeypatch, outcome, drivers, record_property):
     from cestools import engines
 
     planted = {t: d for o, t, d, _ in query(demo_db, "select * from demo.planted_effects") if o == outcome}
@@ -215,8 +215,8 @@ def test_suggested_weights_recover_the_planted_truth(demo_db, monkeypatch, outco
     train = data.frame[data.frame["backtest_date"].isin(backtest.split_dates(data.dates)[0])]
     # effect per standard deviation of the count: comparable across frequent and rare types
     effect = {t: fitted[t] * float(train[t].std()) for t in data.types}
-    with capsys.disabled():
-        print(f"\n  {outcome}: " + ", ".join(f"{t} {effect[t]:+.2f}" for t in sorted(effect, key=lambda t: -abs(effect[t]))))
+    record_property("figures", f"suggest-weights {outcome}: " + ", ".join(
+        f"{t} {effect[t]:+.2f}" for t in sorted(effect, key=lambda t: -abs(effect[t]))))
     ranked = sorted(effect, key=lambda t: -abs(effect[t]))
     assert set(ranked[:len(drivers)]) == set(drivers), f"the largest fitted effects are {ranked[:3]}"
     assert all(effect[t] * sign > 0 for t, sign in drivers.items()), "a planted driver has the wrong sign"
