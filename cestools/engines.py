@@ -21,6 +21,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import duckdb
+
 from cestools import errors
 from cestools.errors import CesError
 
@@ -304,12 +306,60 @@ def quote(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def check_landing_is_ours(wh: Warehouse, names: list[str]):
+    """Refuse (CesError, nothing written) to land over a table the project did not write, or
+    when a table of the user's sits in the demo schema, where the marker goes. Returns the
+    warehouse's contents (warehouse.Contents)."""
+    from cestools import demo_data, warehouse
+
+    owned, built = warehouse.project_objects()
+    contents = demo_data.server_contents(wh, owned, built)
+    user = {t.lower() for t in contents.user}
+    theirs = [n for n in names if n.lower() in user]
+    theirs += [t for t in contents.user if t.split(".", 1)[0] == warehouse.DEMO_SCHEMA]
+    if theirs:
+        raise CesError(f"{wh.name} holds tables the project did not write ({', '.join(sorted(set(theirs))[:6])}): "
+                       "landing would replace or add to them, so nothing was landed. Land into a warehouse "
+                       "of your own (another CES_PG_DBNAME or CES_SPARK_DIR).")
+    return contents
+
+
+def mark_landed(wh: Warehouse, tables: list[tuple[str, str]], contents) -> None:
+    """List the landed tables in the demo marker (keeping its rows), landed like any table.
+    contents: the warehouse's tables before the landing (check_landing_is_ours)."""
+    from cestools import warehouse
+
+    present = {t.lower() for t in [*contents.project, *contents.demo, *contents.user]}
+    rows = wh.fetchall(f"select table_schema, table_name, seed, events, customers, generated_at, complete "
+                       f"from {warehouse.DEMO_MARKER}") if warehouse.DEMO_MARKER in present else []
+    known = {(r[0], r[1]) for r in rows}
+    with tempfile.TemporaryDirectory() as tmp:
+        marker = Path(tmp) / "marker.duckdb"
+        con = duckdb.connect(str(marker))
+        try:
+            con.execute(f"create schema {warehouse.DEMO_SCHEMA}")
+            con.execute(f"""create table {warehouse.DEMO_MARKER} (table_schema varchar, table_name varchar,
+                seed integer, events bigint, customers integer, generated_at timestamp, complete boolean)""")
+            for row in rows:
+                con.execute(f"insert into {warehouse.DEMO_MARKER} values (?, ?, ?, ?, ?, ?, ?)", list(row))
+            for schema, table in tables:
+                if (schema, table) not in known:
+                    con.execute(f"insert into {warehouse.DEMO_MARKER} values (?, ?, null, null, null, now(), true)",
+                                [schema, table])
+        finally:
+            con.close()
+        wh.land(marker, [(warehouse.DEMO_SCHEMA, "generated_tables")])
+
+
 def main(argv: list[str] | None = None) -> int:
     """python -m cestools.engines land --from DUCKDB_FILE [--tables raw.customers,...] [--where SQL] [--append]
 
     Lands DuckDB tables in the CES_TARGET warehouse (postgres or spark), replacing them, or
-    appending one more load with --append. It bypasses the demo generator's ownership rules, so
-    only the tests and the benchmark call it, on warehouses they created themselves."""
+    appending one more load with --append. The tests and the benchmark use it to land loads in
+    warehouses of their own. It keeps the ownership rules of the demo generator: a table that
+    exists and that the project did not write (a team's own raw.customers) is never replaced or
+    appended to. What it lands it lists in the demo marker, as the generator does, so a later
+    --append may add to it."""
     import argparse
 
     p = argparse.ArgumentParser(description=main.__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -322,7 +372,9 @@ def main(argv: list[str] | None = None) -> int:
     tables = [tuple(t.split(".", 1)) for t in a.tables.split(",")]
     wh = open_warehouse(read_only=False)
     try:
+        contents = check_landing_is_ours(wh, [f"{schema}.{table}" for schema, table in tables])
         landed = wh.land(a.source, tables, a.where, a.append)  # type: ignore[arg-type]
+        mark_landed(wh, tables, contents)
     finally:
         wh.close()
     print("landed in " + wh.name + ": " + ", ".join(f"{k} {v:,}" for k, v in landed.items()), flush=True)

@@ -54,14 +54,21 @@ class Plugin(BasePlugin):
         conn.execute(f"attach '{self.serving_path}' as {SERVING_ALIAS} (read_only)")
         served = {name for (name,) in conn.execute(
             "select table_name from duckdb_tables() where database_name = ?", [SERVING_ALIAS]).fetchall()}
+        # the views go only into in-memory catalogs attached here: never into the serving file
+        # (attached read-only anyway) or any other database
+        attached = {d for (d,) in conn.execute("select database_name from duckdb_databases()").fetchall()}
+        ours: set[str] = set()
         for rel in relations(manifest):
             if rel["alias"] not in served:
                 raise RuntimeError(f"ces: {self.serving_path} has no table {rel['alias']}: it was published "
                                    "before the semantic layer existed. Run `make build` to publish again.")
             catalog, schema = ident(rel["database"]), ident(rel["schema_name"])
-            attached = {d for (d,) in conn.execute("select database_name from duckdb_databases()").fetchall()}
-            if rel["database"] not in attached:
+            if rel["database"] not in ours:
+                if rel["database"] in attached:
+                    raise RuntimeError(f"ces: the build's catalog name {rel['database']!r} is taken in the serving "
+                                       "connection: name the build file otherwise (CES_DUCKDB_PATH)")
                 conn.execute(f"attach ':memory:' as {catalog}")
+                ours.add(rel["database"])
             conn.execute(f"create schema if not exists {catalog}.{schema}")
             conn.execute(f"create or replace view {catalog}.{schema}.{ident(rel['alias'])} as "
                          f"select * from {SERVING_ALIAS}.main.{ident(rel['alias'])}")

@@ -171,3 +171,55 @@ def test_make_build_on_postgres_publishes_a_serving_schema_only_the_bi_role_read
         assert cur.fetchone()[0] == 1
     bi.close()
     owner.close()
+
+
+def test_the_landing_cli_never_replaces_or_adds_to_a_table_of_the_users(postgres, demo_db):
+    """`python -m cestools.engines land` refuses a database holding the team's own
+    raw.customers, which stays row for row; in a database of its own it lands, marks what it
+    landed, and a later --append adds to those tables."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    def land(database: str, *extra: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, **postgres, "CES_TARGET": "postgres", "CES_PG_DBNAME": database}
+        return subprocess.run([sys.executable, "-m", "cestools.engines", "land", "--from", str(demo_db), *extra],
+                              cwd=ROOT, env=env, capture_output=True, text=True)
+
+    def rows(database: str, sql: str) -> list[tuple]:
+        pg = pg_connect({**postgres, "CES_PG_DBNAME": database})
+        try:
+            with pg.cursor() as cur:
+                cur.execute(sql)
+                return cur.fetchall()
+        finally:
+            pg.close()
+
+    create_database(postgres, "ces_team_land")
+    pg = pg_connect({**postgres, "CES_PG_DBNAME": "ces_team_land"})
+    with pg.cursor() as cur:
+        cur.execute("create schema raw; create table raw.customers (customer_id text, note text)")
+        cur.execute("insert into raw.customers values ('TEAM-1', 'ours')")
+    pg.commit()
+    pg.close()
+    for extra in ([], ["--append"]):
+        refused = land("ces_team_land", *extra)
+        assert refused.returncode != 0 and "raw.customers" in refused.stderr, refused.stderr[-2000:]
+        assert "nothing was landed" in refused.stderr
+        assert rows("ces_team_land", "select * from raw.customers") == [("TEAM-1", "ours")]
+        assert rows("ces_team_land", "select count(*) from information_schema.tables "
+                                     "where table_schema in ('raw', 'demo')") == [(1,)]
+
+    create_database(postgres, "ces_own_land")
+    events = duckdb.connect(str(demo_db), read_only=True).execute(
+        "select count(*) from raw.product_events").fetchone()[0]
+    first = land("ces_own_land", "--tables", "raw.product_events")
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert rows("ces_own_land", "select table_schema, table_name, complete from demo.generated_tables") == [
+        ("raw", "product_events", True)]
+    again = land("ces_own_land", "--tables", "raw.product_events", "--append")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert rows("ces_own_land", "select count(*) from raw.product_events") == [(2 * events,)]
+    assert rows("ces_own_land", "select count(*) from demo.generated_tables") == [(1,)]
