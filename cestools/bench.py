@@ -552,6 +552,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=str(ROOT / "bench" / "results.md"))
     p.add_argument("--workdir", default=str(ROOT / "bench" / "work"))
     a = p.parse_args(argv)
+    # the work folder is removed at the end only if this run created it: a folder given with
+    # --workdir that already existed keeps everything but the benchmark's own subfolders
+    created_workdir = not Path(a.workdir).exists()
     sizes = [int(s) for s in a.sizes.split(",") if s]
     if a.with_1b:
         sizes.append(1_000_000_000)
@@ -578,7 +581,8 @@ def main(argv: list[str] | None = None) -> int:
     if a.dashboard_customers:
         write_section(DASHBOARD_HEADING, bench_dashboard(a.dashboard_customers, a.dashboard_events,
                                                          Path(a.workdir)), Path(a.out))
-    shutil.rmtree(a.workdir, ignore_errors=True)
+    if created_workdir:
+        shutil.rmtree(a.workdir, ignore_errors=True)
     return 0
 
 
