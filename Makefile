@@ -39,13 +39,14 @@ MIN_POSITIVES ?= 30
 # make suggest-thresholds PRECISION=0.5: the highest recall at that precision instead of the best F1
 PRECISION ?=
 
-.PHONY: help setup build demo-data dbt-build publish summary docs metrics dashboard lint test test-dbt pytest bench weights-impact backtest suggest-weights suggest-thresholds clean
+.PHONY: help setup build demo-data dbt-build publish summary docs metrics dashboard lint test test-fast test-dbt pytest system-deps bench weights-impact backtest suggest-weights suggest-thresholds clean
 
 help:
 	@echo "make build                  set up .venv, load demo data into a file with no raw tables, dbt build, publish, print a summary"
 	@echo "make build TARGET=postgres  the same on PostgreSQL (CES_PG_* say where): publishes the schema serving for the role ces_bi"
 	@echo "make build TARGET=spark     the same on a local Spark session (warehouse/spark/): publishes the views of the database serving"
-	@echo "make test                   set up, lint (sqlfluff + ruff), dbt build on fresh demo data, pytest"
+	@echo "make test                   set up (Java, PostgreSQL, Chromium too, as root), lint, dbt build on demo data, every test"
+	@echo "make test-fast              lint, dbt build on small demo data, the tests not marked slow (the inner loop)"
 	@echo "make demo-data EVENTS=<n>   regenerate the demo raw data (CUSTOMERS=, SEED=, DEFECTS=1; FORCE=1 to replace raw tables it did not write)"
 	@echo "make weights-impact         report what a weight change does (default: version in force vs newest; BASE=v1 COMPARE=v2)"
 	@echo "make backtest               how well each weights version's score predicted the outcomes, and each flag (after make build)"
@@ -57,7 +58,7 @@ help:
 	@echo "make metrics                the segment comparison through the semantic layer (MetricFlow), on the published data"
 	@echo "make dashboard              the dashboard on http://127.0.0.1:8501/ (PORT=), reading the published data read-only"
 	@echo "make dbt-build              dbt build only (VARS='{name: value}' for dbt vars)"
-	@echo "make lint                   sqlfluff + ruff"
+	@echo "make lint                   sqlfluff + ruff + the import layers of cestools (lint-imports)"
 	@echo "make pytest                 the pytest suite alone"
 	@echo "make bench                  benchmark full/incremental builds against the hand-written floor (writes bench/results.md)"
 	@echo "make setup                  create .venv with the pinned requirements"
@@ -79,7 +80,7 @@ build: setup
 	$(BIN)/python -m cestools.summary
 
 dbt-build: setup
-	@$(BIN)/python -m cestools.warehouse --check $(PY_VARS)
+	@$(BIN)/python -m cestools.preflight $(PY_VARS)
 	$(BIN)/dbt build $(DBT_VARS)
 
 publish: setup
@@ -90,7 +91,7 @@ summary: setup
 
 # one self-contained HTML file (manifest and catalog inside): open it from disk, no server needed
 docs: setup
-	@$(BIN)/python -m cestools.warehouse --check --built $(PY_VARS)
+	@$(BIN)/python -m cestools.preflight --built $(PY_VARS)
 	$(BIN)/dbt docs generate --static $(DBT_VARS)
 	@echo "docs: $(CURDIR)/target/static_index.html (open it in a browser; no server needed)"
 
@@ -111,11 +112,16 @@ demo-data: setup
 
 lint: setup
 	$(BIN)/sqlfluff lint models tests/singular
-	$(BIN)/ruff check cestools tests
+	$(BIN)/ruff check cestools devtools tests
+	$(BIN)/lint-imports
 
+# TEST_EVENTS=: the size of the test build's demo data (make test-fast uses a small one)
+TEST_EVENTS ?= 400000
+TEST_CUSTOMERS ?= 2000
 test-dbt: setup
 	rm -rf $(dir $(TEST_DB)) && mkdir -p $(dir $(TEST_DB))
-	$(BIN)/python -m cestools.demo_data --path $(TEST_DB) --quiet --seed $(SEED) --defects
+	$(BIN)/python -m cestools.demo_data --path $(TEST_DB) --quiet --seed $(SEED) --defects \
+		--events $(TEST_EVENTS) --customers $(TEST_CUSTOMERS)
 	CES_DUCKDB_PATH=$(TEST_DB) $(BIN)/dbt build --target-path target/test
 
 # two workers, each test module on one (its fixtures stay in one process); conftest.py puts
@@ -124,7 +130,19 @@ PYTEST_WORKERS ?= 2
 pytest: setup
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
-test: setup lint test-dbt pytest
+# what pip cannot install (Java 17, the PostgreSQL server, Chromium): installed from the OS
+# packages when missing and run as root; otherwise it stops and prints the command to run
+system-deps:
+	@bash scripts/system-deps.sh
+
+# the whole suite: what CI runs (.ci/run)
+test: setup system-deps lint test-dbt pytest
+
+# the inner loop: lint, dbt build on small demo data, and the tests not marked slow (no server,
+# no browser, no JVM); a few minutes on 2 cores
+test-fast: setup lint
+	$(MAKE) --no-print-directory test-dbt TEST_EVENTS=40000 TEST_CUSTOMERS=300
+	$(BIN)/pytest -m "not slow" -p no:xdist
 
 # BASE= and COMPARE= choose the two weights versions (default: in force vs newest, README)
 weights-impact: setup
@@ -142,7 +160,7 @@ suggest-thresholds: setup
 	$(BIN)/python -m cestools.backtest suggest-thresholds $(if $(PRECISION),--precision $(PRECISION)) $(PY_VARS)
 
 bench: setup
-	$(BIN)/python -m cestools.bench $(BENCH_ARGS)
+	$(BIN)/python -m devtools.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf target logs warehouse/test

@@ -21,11 +21,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from cestools import engines, errors
+from cestools import config, engines, errors, settings
+from cestools.config import ROOT
 from cestools.engines import quote
 from cestools.errors import CesError
 
-ROOT = Path(__file__).resolve().parents[1]
 SUGGESTIONS = ROOT / "target" / "suggestions"
 NO_OUTCOMES = ("The backtest marts are empty: raw.customer_outcomes is absent or empty, or no backtest date "
                "has its whole horizon observed yet. Load the outcomes your CRM records (README, 'Backtests') "
@@ -400,8 +400,6 @@ def _vars(values: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from cestools import settings
-
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("command", choices=["report", "suggest-weights", "suggest-thresholds"])
     p.add_argument("--outcome", help="suggest-weights: an outcome of seeds/ces_outcomes.csv")
@@ -414,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="suggest-thresholds: the highest recall at this precision, instead of the best F1")
     p.add_argument("--vars", default=None, help="the dbt --vars of the build (YAML)")
     a = p.parse_args(argv)
-    wh = engines.open_warehouse()
+    wh = engines.open_warehouse(config.load())
     try:
         if a.command == "report":
             lines = report(wh)

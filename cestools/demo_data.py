@@ -24,6 +24,7 @@ otherwise be extended, not rebuilt.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import os
 import random
@@ -34,10 +35,11 @@ from pathlib import Path
 
 import duckdb
 
-from cestools import defects, engines, errors, settings, warehouse
+from cestools import artifacts, config, defects, engines, errors, ownership, settings
+from cestools.engines.duckdb_engine import DuckDBWarehouse
 from cestools.errors import CesError
 
-DEFAULT_PATH = "warehouse/ces.duckdb"
+DEFAULT_PATH = config.DEFAULT_DUCKDB_PATH
 DEFAULT_EVENTS = 400_000
 DEFAULT_CUSTOMERS = 2_000
 HISTORY_DAYS = 183
@@ -240,23 +242,19 @@ def uniform(seed: int, *parts: str) -> str:
     return f"(hash({seed}, {inner}) % 1000000007) / 1000000007.0"
 
 
-GENERATED_TABLES = ["raw.customers", "raw.product_events", "raw.support_tickets",
-                    "raw.customer_outcomes", "demo.customer_archetypes", "demo.planted_effects"]
-
-
 def mark_generated(con: duckdb.DuckDBPyConnection, opts: Options) -> None:
     """Claim the tables before writing them (complete = false until the end), so an interrupted
     run leaves a file the next run may still overwrite, not one that looks like a user's."""
     con.execute("create schema if not exists demo")
     con.execute(f"""
-        create or replace table {warehouse.DEMO_MARKER} (
+        create or replace table {ownership.DEMO_MARKER} (
             table_schema varchar, table_name varchar, seed integer, events bigint,
             customers integer, generated_at timestamp, complete boolean)
     """)
-    tables = GENERATED_TABLES + (["demo.injected_defects"] if opts.defects else [])
+    tables = ownership.GENERATED_TABLES + ([ownership.DEFECTS_TABLE] if opts.defects else [])
     for name in tables:
         schema, table = name.split(".")
-        con.execute(f"insert into {warehouse.DEMO_MARKER} values (?, ?, ?, ?, ?, now(), false)",
+        con.execute(f"insert into {ownership.DEMO_MARKER} values (?, ?, ?, ?, ?, now(), false)",
                     [schema, table, opts.seed, opts.events, opts.customers])
 
 
@@ -648,115 +646,61 @@ def check_options(opts: Options) -> None:
                        "(default 2000). Nothing was changed.")
 
 
-def should_generate(opts: Options, contents: warehouse.Contents, name: str) -> bool:
-    """The ownership rules, the same on every engine: True to write demo data, False to leave
-    the warehouse as it is; a refusal raises CesError before anything is changed."""
-    if opts.if_empty:
-        if opts.raw_schema != "raw":
-            log(opts, f"ces_raw_schema is {opts.raw_schema}: building on the tables there as they are "
-                      "(demo data is written only when the raw schema is raw and the warehouse holds no table)")
-            return False
-        if contents.user:
-            log(opts, f"{name} holds your own tables ({contents.describe_user()}): building on "
-                      "them as they are; no demo data is written")
-            return False
-        if contents.demo_complete:
-            log(opts, f"{name} already has demo data; leaving it as it is")
-            return False
-    elif contents.user and not opts.force:
-        raise CesError(
-            f"{name} holds tables the demo generator did not write ({contents.describe_user()}), "
-            "so it is treated as your data and nothing was changed. To score it, run `make build` "
-            "(with VARS='{ces_raw_schema: <schema>}' if it is not in raw). To write demo data, use "
-            "another warehouse (for DuckDB: CES_DUCKDB_PATH=warehouse/demo.duckdb make demo-data), or pass "
-            "FORCE=1 (--force) to replace raw.customers, raw.product_events, raw.support_tickets and raw.customer_outcomes; no "
-            "other table is ever touched.")
-    if contents.user:
-        in_our_schemas = [t for t in contents.user if t.split(".", 1)[0] in ("demo", "demo_work")]
-        in_our_schemas += contents.user_in_project_schemas
-        if in_our_schemas:
-            raise CesError(f"{name} holds tables of yours in the schemas the demo generator writes "
-                           f"and drops ({', '.join(in_our_schemas[:6])}), so even FORCE=1 does not "
-                           "write demo data there. Use another warehouse.")
-        replaced = [t for t in contents.user if t in GENERATED_TABLES]
-        log(opts, "FORCE: replacing " + (", ".join(replaced) or "no table of yours")
-            + "; every other table of yours stays as it is")
-    return True
+def decide(opts: Options, wh: engines.Warehouse, owned: set[str], built: set[str]) -> tuple[bool, ownership.Contents]:
+    """The ownership rules on this warehouse's contents, with their reason logged: write demo
+    data (True), or leave the warehouse as it is (False); a refusal raises CesError."""
+    contents = wh.contents(owned, built)
+    go, note = ownership.should_generate(contents, wh.name, if_empty=opts.if_empty, force=opts.force,
+                                         raw_schema=opts.raw_schema)
+    if note:
+        log(opts, note)
+    return go, contents
 
 
-def server_contents(wh, owned: set[str], built: set[str] | None = None) -> warehouse.Contents:
-    """A PostgreSQL database's or Spark metastore's tables sorted by owner, as warehouse.inspect
-    does for a DuckDB file. The serving schema the publish step created (it marks it) is the
-    project's too."""
-    from cestools.publish import SERVING_MARK
-
-    if wh.engine == "postgres":
-        owned = owned | {schema for (schema,) in wh.fetchall(
-            "select nspname from pg_namespace where obj_description(oid, 'pg_namespace') = "
-            + engines.quote(SERVING_MARK))}
-        tables = [t for (t,) in wh.fetchall("""select table_schema || '.' || table_name from information_schema.tables
-                       where table_schema not in ('pg_catalog', 'information_schema')
-                       and table_schema not like 'pg\\_%' order by 1""")]
-    else:
-        # `default` is listed too: a table of the user's there counts like any other (it is never dropped)
-        databases = [d for (d,) in wh.fetchall("show databases")]
-        owned = owned | {d for d in databases if d != "default" and engines.spark_database_comment(wh, d) == SERVING_MARK}
-        tables = sorted(f"{d}.{t}" for d in databases for _db, t, temporary in wh.fetchall(f"show tables in `{d}`")
-                        if not temporary)
-    marker_rows: list[tuple[str, bool]] = []
-    if warehouse.DEMO_MARKER in tables:
-        marker_rows = wh.fetchall(f"select concat(table_schema, '.', table_name), complete from {warehouse.DEMO_MARKER}")
-    if built is not None:  # every table of the serving schemas the publish step marked is its own
-        serving = owned - {n.split(".", 1)[0] for n in built}
-        built = built | {t.lower() for t in tables if t.split(".", 1)[0] in serving}
-    return warehouse.classify(tables, marker_rows, owned, built)
-
-
-def generate_on_server(opts: Options) -> dict[str, int]:
+def generate_on_server(opts: Options, cfg: config.Config) -> dict[str, int]:
     """Demo data on PostgreSQL or Spark (CES_TARGET): generated in a scratch DuckDB file of the
     generator's own (warehouse/demo-for-<engine>.duckdb), then landed (PostgreSQL: COPY; Spark:
     Parquet files with tables over them), under the same ownership rules as a DuckDB file."""
-    check_options(opts)
-    owned, built = warehouse.project_objects()
-    wh = engines.open_warehouse(read_only=False)
+    owned, built = artifacts.project_objects()
+    wh = engines.open_warehouse(cfg, read_only=False)
     try:
-        contents = server_contents(wh, owned, built)
-        if not should_generate(opts, contents, wh.name):
+        go, _contents = decide(opts, wh, owned, built)
+        if not go:
             return {}
         scratch = Path(opts.path).parent / f"demo-for-{opts.target}.duckdb"
         scratch.unlink(missing_ok=True)
         generated = generate(Options(**{**opts.__dict__, "path": str(scratch), "if_empty": False,
                                         "force": False, "target": "duckdb"}))
-        for schema in sorted(owned - {"raw", "demo", "public", "default", opts.raw_schema}):
+        for schema in ownership.schemas_to_drop(owned, wh.schemas(), keep={"raw", "demo", opts.raw_schema}):
             wh.drop_schema(schema)
         # the marker last: a landing that stops half-way leaves no complete demo marker
-        demo_tables = [("raw", "customers"), ("raw", "product_events"), ("raw", "support_tickets"),
-                       ("raw", "customer_outcomes"), ("demo", "customer_archetypes"), ("demo", "planted_effects"), *([("demo", "injected_defects")] if opts.defects else []),
-                       ("demo", "generated_tables")]
-        wh.land(scratch, demo_tables)
+        names = [*ownership.GENERATED_TABLES, *([ownership.DEFECTS_TABLE] if opts.defects else []),
+                 ownership.DEMO_MARKER]
+        wh.land(scratch, [tuple(n.split(".", 1)) for n in names])  # type: ignore[misc]
         log(opts, f"landed in {wh.name}: " + ", ".join(f"{k} {v:,}" for k, v in generated.items()))
         return generated
     finally:
         wh.close()
 
 
-def generate(opts: Options) -> dict[str, int]:
-    if opts.target != "duckdb":
-        return generate_on_server(opts)
-    check_options(opts)
+def generate_in_file(opts: Options, cfg: config.Config) -> dict[str, int]:
+    """Demo data written straight into the DuckDB file opts.path."""
     os.makedirs(os.path.dirname(os.path.abspath(opts.path)), exist_ok=True)
-    con = errors.connect(opts.path)
+    wh = DuckDBWarehouse.open(cfg, read_only=False, path=opts.path)
+    con = wh.con
     try:
         con.execute(f"set temp_directory='{os.path.dirname(os.path.abspath(opts.path))}/tmp'")
         con.execute("set memory_limit='4GB'")
-        owned, built = warehouse.project_objects()
-        contents = warehouse.inspect(con, owned, built)
-        if not should_generate(opts, contents, opts.path):
+        owned, built = artifacts.project_objects()
+        go, contents = decide(opts, wh, owned, built)
+        if not go:
             return counts(con) if contents.demo_complete and opts.if_empty else {}
         started = time.time()
         log(opts, f"generating ~{opts.events:,} events for {opts.customers:,} customers "
                   f"(seed {opts.seed}, history ending {opts.end_date}) into {opts.path}")
-        dropped = warehouse.drop_project_schemas(con, owned, keep={"raw", "demo", opts.raw_schema})
+        dropped = ownership.schemas_to_drop(owned, wh.schemas(), keep={"raw", "demo", opts.raw_schema})
+        for schema in dropped:
+            wh.drop_schema(schema)
         if dropped:
             log(opts, "dropped what dbt built from the old data: schemas " + ", ".join(dropped))
         mark_generated(con, opts)
@@ -771,13 +715,21 @@ def generate(opts: Options) -> dict[str, int]:
         if opts.defects:
             added = defects.inject(con, opts.seed, opts.end_date)
             log(opts, "defects injected: " + ", ".join(f"{k} {v}" for k, v in added.items()))
-        con.execute(f"update {warehouse.DEMO_MARKER} set complete = true")
+        con.execute(f"update {ownership.DEMO_MARKER} set complete = true")
         result = counts(con)
         log(opts, "done in {:.0f} s: {}".format(
             time.time() - started, ", ".join(f"{k} {v:,}" for k, v in result.items())))
         return result
     finally:
-        con.close()
+        wh.close()
+
+
+def generate(opts: Options, cfg: config.Config | None = None) -> dict[str, int]:
+    check_options(opts)
+    cfg = dataclasses.replace(cfg or config.load(), target=opts.target)
+    if engines.engine_class(cfg).lands_from_scratch:
+        return generate_on_server(opts, cfg)
+    return generate_in_file(opts, cfg)
 
 
 def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -786,9 +738,10 @@ def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
 
 
-def parse_args(argv: list[str] | None = None) -> Options:
+def parse_args(argv: list[str] | None = None, cfg: config.Config | None = None) -> Options:
+    cfg = cfg or config.load()
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--path", default=os.environ.get("CES_DUCKDB_PATH", DEFAULT_PATH))
+    p.add_argument("--path", default=cfg.duckdb_path)
     p.add_argument("--events", type=int, default=DEFAULT_EVENTS,
                    help="approximate number of product-event rows (default %(default)s)")
     p.add_argument("--customers", type=int, default=DEFAULT_CUSTOMERS)
@@ -810,7 +763,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
     return Options(path=a.path, events=a.events, customers=a.customers, seed=a.seed,
                    end_date=a.end_date, if_empty=a.if_empty, defects=a.defects,
                    quiet=a.quiet, force=a.force, raw_schema=str(raw_schema),
-                   target=engines.target())
+                   target=cfg.target)
 
 
 def main(argv: list[str] | None = None) -> int:

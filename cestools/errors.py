@@ -3,14 +3,13 @@ to do, and a non-zero exit, never a traceback (set CES_DEBUG=1 to see one)."""
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
+from cestools import config
 
 
 class CesError(Exception):
@@ -29,17 +28,11 @@ def lock_message(path: str, exc: BaseException) -> str:
             "warehouse/serving.duckdb (CES_SERVING_PATH), which a build never locks.")
 
 
-def connect(path: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """duckdb.connect with the lock and missing-file cases turned into CesError."""
-    if read_only and not os.path.exists(path):
-        raise CesError(f"{path} does not exist yet: run `make build` first (or set CES_DUCKDB_PATH "
-                       "to the warehouse file you built).")
-    try:
-        return duckdb.connect(path, read_only=read_only)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise CesError(lock_message(path, exc)) from exc
-        raise CesError(f"{path} could not be opened: {exc}") from exc
+def is_missing_table(exc: BaseException) -> bool:
+    """DuckDB's error for a table or schema that does not exist (told apart by its class, so
+    this module needs no database driver)."""
+    kind = type(exc)  # the driver's classes live in its compiled module _duckdb
+    return kind.__name__ == "CatalogException" and kind.__module__.split(".")[0].lstrip("_") == "duckdb"
 
 
 def run(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
@@ -51,17 +44,17 @@ def run(main: Callable[[list[str] | None], int], argv: list[str] | None = None) 
     except CesError as exc:
         print(f"{name} error: {exc}", file=sys.stderr, flush=True)
         return 1
-    except duckdb.CatalogException as exc:
-        first = str(exc).splitlines()[0]
-        print(f"{name} error: a table this step reads is missing ({first}). Run `make build` on "
-              "this warehouse file first; if you point it at your own data, the README's 'The raw "
-              "contract' lists the tables and the var ces_raw_schema.", file=sys.stderr, flush=True)
-        return 1
     except KeyboardInterrupt:
         print(f"{name} interrupted", file=sys.stderr, flush=True)
         return 130
     except Exception as exc:  # anything unforeseen still gets a message, not a traceback
-        if os.environ.get("CES_DEBUG"):
+        if is_missing_table(exc):
+            first = str(exc).splitlines()[0]
+            print(f"{name} error: a table this step reads is missing ({first}). Run `make build` on "
+                  "this warehouse file first; if you point it at your own data, docs/own-data.md lists "
+                  "the tables of the raw contract and the var ces_raw_schema.", file=sys.stderr, flush=True)
+            return 1
+        if config.load().debug:
             traceback.print_exc()
         print(f"{name} error: {type(exc).__name__}: {exc}. This is unexpected: run again with "
               "CES_DEBUG=1 to see where it happened, and report it.", file=sys.stderr, flush=True)

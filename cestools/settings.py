@@ -9,9 +9,8 @@ from typing import Any
 
 import yaml
 
+from cestools.config import ROOT
 from cestools.errors import CesError
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def parse_cli_vars(text: str | None) -> dict[str, Any]:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
-from cestools import engines, errors
+from cestools import config, engines, errors
 
 
 def main(argv: list[str] | None = None) -> int:
-    wh = engines.open_warehouse()
-    path = wh.name
+    wh = engines.open_warehouse(config.load())
+    path, bi_hint = wh.name, wh.bi_hint()
     try:
         window = wh.fetchall("""
             select count(*), min(window_start), max(window_end), max(weights_version),
@@ -41,16 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     print("  " + "-" * (len(header) - 2))
     for segment, n, avg, median, p90, total in rows:
         print(f"  {segment:<12}{n:>10,}{avg:>10.1f}{median:>10.1f}{p90:>10.1f}{total:>14,.1f}")
-    if engines.target() == "postgres":
-        role = os.environ.get("CES_PG_BI_ROLE", "ces_bi")
-        print(f"\nBI tools: connect as the read-only role {role} and read the schema serving;")
-    elif engines.target() == "spark":
-        database = os.environ.get("CES_SPARK_SERVING_DATABASE", "serving")
-        print(f"\nBI tools: read the views of the Spark database {database} (Thrift server or Spark SQL);")
-    else:
-        serving = os.environ.get("CES_SERVING_PATH", "warehouse/serving.duckdb")
-        print(f"\nBI tools: read {serving} read-only (or the Parquet files beside it in serving/);")
-    print("it is replaced only after a dbt build whose tests all passed. README: 'Connecting BI tools'.")
+    print("\n" + bi_hint)
+    print("it is replaced only after a dbt build whose tests all passed. docs/serving.md says how to connect.")
     return 0
 
 

@@ -17,11 +17,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cestools import engines, errors, settings
+from cestools import config, engines, errors, settings
+from cestools.config import ROOT
 from cestools.engines import quote
 from cestools.errors import CesError
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def build_impact(base: str | None, compare: str | None, cli_vars: str | None) -> None:
@@ -93,7 +92,7 @@ def number(value) -> str:
 
 
 def report() -> None:
-    wh = engines.open_warehouse()
+    wh = engines.open_warehouse(config.load())
     try:
         base, compare, n = wh.fetchall("""
             select max(base_version), max(compare_version), count(*)

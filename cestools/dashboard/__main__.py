@@ -13,6 +13,8 @@ import os
 import sys
 from pathlib import Path
 
+from cestools import config
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = Path(__file__).with_name("app.py")
 STREAMLIT_FLAGS = ["--server.headless", "true", "--browser.gatherUsageStats", "false",
@@ -32,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.serving:
         os.environ["CES_SERVING_PATH"] = str(Path(args.serving).resolve())
-    serving = os.environ.get("CES_SERVING_PATH", "warehouse/serving.duckdb")
+    serving = config.load().serving_path
     # the app imports cestools.dashboard.data: the repository must be importable wherever this runs
     sys.path.insert(0, str(ROOT))
     os.environ["PYTHONPATH"] = str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")

@@ -12,15 +12,14 @@ with no scored event. tests/python/test_dashboard.py checks it against the marts
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-SERVING_ENV = "CES_SERVING_PATH"
-DEFAULT_SERVING = "warehouse/serving.duckdb"
+from cestools import config
+
 SEED_COLUMNS = ["weights_version", "effective_from", "segment", "event_type", "weight", "description"]
 
 
@@ -29,7 +28,7 @@ class NoServingData(Exception):
 
 
 def serving_path() -> Path:
-    return Path(os.environ.get(SERVING_ENV, DEFAULT_SERVING))
+    return Path(config.load().serving_path)
 
 
 def stamp(path: Path) -> tuple[str, int]:

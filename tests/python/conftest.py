@@ -12,6 +12,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from cestools import config
+from cestools.engines import postgres_engine
+from cestools.errors import CesError
+from devtools.pgserver import local_postgres
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 PROJECT_FILES = ["dbt_project.yml", "Makefile", "requirements.txt", "pyproject.toml", "profiles.yml"]
@@ -106,9 +111,12 @@ def common_columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
     return ", ".join(out)
 
 
-def create_database(env: dict, name: str) -> None:
-    from cestools.engines import pg_connect
+def pg_connect(env: dict):
+    """A psycopg2 connection from a CES_PG_* environment, as the project's engine makes it."""
+    return postgres_engine.pg_connect(config.load(env))
 
+
+def create_database(env: dict, name: str) -> None:
     pg = pg_connect(env)
     pg.autocommit = True
     with pg.cursor() as cur:
@@ -121,8 +129,6 @@ def pg_to_duckdb(env: dict, database: str, tables: list[str], con: duckdb.DuckDB
     """Copy marts from PostgreSQL into schema pg of a DuckDB connection: fetched as text, then
     cast to the types of the same mart in schema marts (the DuckDB build)."""
     import pandas as pd
-
-    from cestools.engines import pg_connect
 
     pg = pg_connect({**env, "CES_PG_DBNAME": database})
     con.execute("create schema if not exists pg")
@@ -180,12 +186,9 @@ def demo_serving(demo_db, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres():
-    """A real PostgreSQL server of the tests' own (cestools.pgserver: initdb in a temporary
+    """A real PostgreSQL server of the tests' own (devtools/pgserver.py: initdb in a temporary
     folder, a free port on 127.0.0.1, stopped at the end whatever happens). Yields the CES_PG_*
     environment that reaches it."""
-    from cestools.errors import CesError
-    from cestools.pgserver import local_postgres
-
     try:
         with local_postgres() as env:
             yield env

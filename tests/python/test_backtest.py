@@ -16,6 +16,9 @@ from oracle import backtest as oracle_backtest
 
 from cestools import backtest
 
+# builds the project with dbt (and some start servers): the whole suite, not make test-fast
+pytestmark = pytest.mark.slow
+
 D = dt.date(2026, 3, 31)
 
 
@@ -176,11 +179,11 @@ def run_backtest(db, *args):
 def test_flag_backtest_matches_the_thresholds_it_suggests_from(demo_db, monkeypatch):
     """suggest-thresholds re-applies the flag rules in Python: with today's vars it must give the
     mart's precision and recall, or its suggestions would be about another rule."""
-    from cestools import engines, settings
+    from cestools import config, engines, settings
 
     monkeypatch.setenv("CES_DUCKDB_PATH", str(demo_db))
     monkeypatch.setenv("CES_TARGET", "duckdb")
-    wh = engines.open_warehouse()
+    wh = engines.open_warehouse(config.load())
     try:
         lines = backtest.suggest_thresholds(wh, settings.project_vars(), None)
         totals = {flag: (tp, flagged, pos) for flag, tp, flagged, pos in wh.fetchall("""
@@ -199,13 +202,13 @@ def test_flag_backtest_matches_the_thresholds_it_suggests_from(demo_db, monkeypa
     ("converted", {"integration_connected": +1, "user_invited": +1}),
 ])
 def test_suggested_weights_recover_the_planted_truth(demo_db, monkeypatch, outcome, drivers, record_property):
-    from cestools import engines
+    from cestools import config, engines
 
     planted = {t: d for o, t, d, _ in query(demo_db, "select * from demo.planted_effects") if o == outcome}
     assert {t: (1 if d == "+" else -1) for t, d in planted.items()} == drivers
     monkeypatch.setenv("CES_DUCKDB_PATH", str(demo_db))
     monkeypatch.setenv("CES_TARGET", "duckdb")
-    wh = engines.open_warehouse()
+    wh = engines.open_warehouse(config.load())
     try:
         data = backtest.load_dataset(wh, outcome)
         fitted = backtest.fit_weights(data, non_negative=False)

@@ -12,7 +12,10 @@ import duckdb
 import pytest
 from conftest import ROOT
 
-from cestools.dashboard import browser
+from devtools import browser
+
+# builds the project with dbt (and some start servers): the whole suite, not make test-fast
+pytestmark = pytest.mark.slow
 
 SCREENSHOTS = ROOT / "warehouse" / "test" / "screenshots"
 PAGES = {"segments": "", "uses": "uses", "customer": "customer", "weights-lab": "weights-lab",

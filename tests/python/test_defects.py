@@ -12,10 +12,14 @@ import functools
 import re
 from pathlib import Path
 
+import pytest
 from conftest import ROOT, query
 from oracle import key, scores
 
 from cestools.defects import CATALOGUE
+
+# builds the project with dbt (and some start servers): the whole suite, not make test-fast
+pytestmark = pytest.mark.slow
 
 INJECTED = [d for d in CATALOGUE if d.injected]
 

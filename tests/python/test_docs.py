@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import copy_project, dbt, generate, make
+
+# builds the project with dbt (and some start servers): the whole suite, not make test-fast
+pytestmark = pytest.mark.slow
 
 
 def test_make_docs_writes_one_static_file_with_every_model_and_the_exposure(tmp_path):

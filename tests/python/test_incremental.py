@@ -18,7 +18,11 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest import copy_project, dbt, except_both_ways, generate, query
+
+# builds the project with dbt (and some start servers): the whole suite, not make test-fast
+pytestmark = pytest.mark.slow
 
 COMPARED = [
     "marts.fct_customer_engagement",

@@ -9,6 +9,9 @@ import pytest
 from conftest import query
 from oracle import monthly_scores, scores
 
+# builds the project with dbt (and some start servers): the whole suite, not make test-fast
+pytestmark = pytest.mark.slow
+
 # flag column -> archetypes it must recover (all planted churn archetypes are paying customers)
 PLANTED = {
     "is_churn_risk": {"declining", "dormant"},

@@ -15,6 +15,9 @@ import duckdb
 import pytest
 from conftest import BIN, copy_project
 
+# builds the project with dbt (and some start servers): the whole suite, not make test-fast
+pytestmark = pytest.mark.slow
+
 CUSTOMER_METRICS = ["customers_scored", "total_engagement_score", "avg_engagement_score",
                     "median_engagement_score", "avg_engagement_change", "trial_conversion_candidates",
                     "churn_risks", "upsell_candidates", "training_candidates", "trial_conversion_rate",

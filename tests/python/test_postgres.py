@@ -10,10 +10,22 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import common_columns, create_database, dbt, except_both_ways, pg_to_duckdb, public_marts
+from conftest import (
+    common_columns,
+    create_database,
+    dbt,
+    except_both_ways,
+    pg_connect,
+    pg_to_duckdb,
+    public_marts,
+)
 from oracle import scores
 
-from cestools.engines import RAW_TABLES, land_duckdb_tables_in_postgres, pg_connect
+from cestools.engines.postgres_engine import land_duckdb_tables_in_postgres
+from cestools.ownership import RAW_TABLES
+
+# builds the project with dbt (and some start servers): the whole suite, not make test-fast
+pytestmark = pytest.mark.slow
 
 
 def pg_build(db: Path, env: dict, *args: str, database: str) -> str:
@@ -174,7 +186,7 @@ def test_make_build_on_postgres_publishes_a_serving_schema_only_the_bi_role_read
 
 
 def test_the_landing_cli_never_replaces_or_adds_to_a_table_of_the_users(postgres, demo_db):
-    """`python -m cestools.engines land` refuses a database holding the team's own
+    """`python -m cestools.landing` refuses a database holding the team's own
     raw.customers, which stays row for row; in a database of its own it lands, marks what it
     landed, and a later --append adds to those tables."""
     import os
@@ -185,7 +197,7 @@ def test_the_landing_cli_never_replaces_or_adds_to_a_table_of_the_users(postgres
 
     def land(database: str, *extra: str) -> subprocess.CompletedProcess:
         env = {**os.environ, **postgres, "CES_TARGET": "postgres", "CES_PG_DBNAME": database}
-        return subprocess.run([sys.executable, "-m", "cestools.engines", "land", "--from", str(demo_db), *extra],
+        return subprocess.run([sys.executable, "-m", "cestools.landing", "--from", str(demo_db), *extra],
                               cwd=ROOT, env=env, capture_output=True, text=True)
 
     def rows(database: str, sql: str) -> list[tuple]:

@@ -27,6 +27,9 @@ from conftest import (
     serving_bytes,
 )
 
+# builds the project with dbt (and some start servers): the whole suite, not make test-fast
+pytestmark = pytest.mark.slow
+
 MARTS_SQL = """select table_name from information_schema.tables
                where table_schema = 'marts' order by table_name"""
 

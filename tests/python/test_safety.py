@@ -18,6 +18,9 @@ import duckdb
 import pytest
 from conftest import BIN, ROOT, copy_project, create_raw, dbt, generate, make, query, serving_bytes
 
+# builds the project with dbt (and some start servers): the whole suite, not make test-fast
+pytestmark = pytest.mark.slow
+
 USER_SCHEMA = "my_raw"
 RAW_TABLES = ("customers", "product_events", "support_tickets")
 

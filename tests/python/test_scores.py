@@ -11,6 +11,9 @@ import pytest
 from conftest import copy_project, create_raw, dbt, query
 from oracle import scores
 
+# builds the project with dbt (and some start servers): the whole suite, not make test-fast
+pytestmark = pytest.mark.slow
+
 
 def mart_scores(db: Path) -> dict[str, tuple]:
     return {r[0]: r[1:] for r in query(db, """

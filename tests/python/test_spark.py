@@ -31,6 +31,9 @@ from conftest import (
 )
 from oracle import scores
 
+# builds the project with dbt (and some start servers): the whole suite, not make test-fast
+pytestmark = pytest.mark.slow
+
 SMALL = ["EVENTS=20000", "CUSTOMERS=200", "SEED=7", "DEFECTS=1"]
 
 
@@ -48,7 +51,7 @@ def spark_env(work: Path) -> dict[str, str]:
 def spark_query(project: Path, env: dict, sql: str) -> list[list]:
     """Rows of one query, from a Spark session in a process of its own (so that the metastore
     is free again for dbt when it returns)."""
-    script = ("import json, sys; from cestools import engines; wh = engines.open_warehouse(); "
+    script = ("import json, sys; from cestools import config, engines; wh = engines.open_warehouse(config.load()); "
               "print(json.dumps([[str(v) for v in r] for r in wh.fetchall(sys.argv[1])])); wh.close()")
     proc = subprocess.run([sys.executable, "-c", script, sql], cwd=project, capture_output=True, text=True,
                           env={**os.environ, **env})
@@ -145,7 +148,10 @@ def test_every_public_mart_equals_duckdb(spark_built, duckdb_twin):
 def test_duckdb_postgres_and_spark_agree_on_the_same_input(spark_built, duckdb_twin, postgres):
     """The rows Spark was built from, landed in PostgreSQL too: every public mart is the same on
     all three engines."""
-    from cestools.engines import RAW_TABLES, land_duckdb_tables_in_postgres, pg_connect
+    from conftest import pg_connect
+
+    from cestools.engines.postgres_engine import land_duckdb_tables_in_postgres
+    from cestools.ownership import RAW_TABLES
 
     work, *_ = spark_built
     create_database(postgres, "ces_three_engines")
@@ -192,7 +198,7 @@ def test_spark_incremental_equals_a_full_build(spark_built, duckdb_twin, tmp_pat
     con = duckdb.connect(str(source), read_only=True)
     cutoff = con.execute("select max(loaded_at) - interval 20 day from raw.product_events").fetchone()[0]
     con.close()
-    land = [sys.executable, "-m", "cestools.engines", "land", "--from", str(source)]
+    land = [sys.executable, "-m", "cestools.landing", "--from", str(source)]
     for extra in (["--where", f"loaded_at <= '{cutoff}'"], ["--where", f"loaded_at > '{cutoff}'", "--append"]):
         proc = subprocess.run([*land, *extra], cwd=project, capture_output=True, text=True, env={**os.environ, **env})
         assert proc.returncode == 0, proc.stderr[-2000:]
@@ -225,7 +231,7 @@ def test_a_process_holding_the_metastore_gets_a_message_naming_it(spark_built):
     import time
 
     _work, project, env, _out = spark_built
-    script = ("from cestools import engines; import time; s = engines.spark_session(); "
+    script = ("from cestools import config; from cestools.engines import spark_engine; import time; s = spark_engine.spark_session(config.load()); "
               "s.sql('show databases').collect(); print('holding', flush=True); time.sleep(120)")
     holder = subprocess.Popen([sys.executable, "-c", script], cwd=project, env={**os.environ, **env},
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)

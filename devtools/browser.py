@@ -17,30 +17,39 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from cestools.dashboard.__main__ import ROOT, command
+from cestools.config import ROOT
+from cestools.dashboard.__main__ import command
 from cestools.errors import CesError
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update"]
-# a chart is drawn once its canvas (or SVG) holds this many painted pixels (or marks)
+# a chart or table is drawn once its canvas (or SVG) holds this many painted pixels (or marks)
 DRAWN_JS = """(minPixels) => {
   const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')];
   // still running: the status widget's running icon, or elements of the last run marked stale
   if (!charts.length || document.querySelector('[data-testid^="stStatusWidgetRunning"], [data-stale="true"]')) {
     return false;
   }
-  return charts.every(chart => {
-    const svg = chart.querySelector('svg.marks');
-    if (svg) return svg.querySelectorAll('path, rect, line, circle, symbol').length > 0;
-    const canvas = chart.querySelector('canvas');
+  const painted = (canvas) => {
     if (!canvas || !canvas.width || !canvas.height) return false;
     const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-    let painted = 0;
+    let count = 0;
     for (let i = 0; i < pixels.length; i += 4) {
-      if (pixels[i + 3] > 0 && (pixels[i] < 240 || pixels[i + 1] < 240 || pixels[i + 2] < 240)) painted++;
+      if (pixels[i + 3] > 0 && (pixels[i] < 240 || pixels[i + 1] < 240 || pixels[i + 2] < 240)) count++;
     }
-    return painted >= minPixels;
+    return count >= minPixels;
+  };
+  const chartsDrawn = charts.every(chart => {
+    const svg = chart.querySelector('svg.marks');
+    if (svg) return svg.querySelectorAll('path, rect, line, circle, symbol').length > 0;
+    return painted(chart.querySelector('canvas'));
   });
+  // every table on show (not in a hidden tab) is laid out to its width and its rows are painted:
+  // the grid draws on a canvas after the page's script has finished
+  const grids = [...document.querySelectorAll('[data-testid="stDataFrame"]')].filter(g => g.offsetParent !== null);
+  const gridsDrawn = grids.every(grid => grid.getBoundingClientRect().width >= 200
+    && painted(grid.querySelector('canvas')));
+  return chartsDrawn && gridsDrawn;
 }"""
 ERROR_SELECTOR = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
@@ -49,7 +58,7 @@ def chromium_path() -> str:
     path = shutil.which("chromium")
     if not path:
         raise CesError("the browser tests need Chromium: install the Debian package `chromium` "
-                       "(apt-get install -y chromium; .ci/run does it when it is missing)")
+                       "(apt-get install -y chromium; make test does it when it runs as root)")
     return path
 
 

@@ -1,6 +1,6 @@
 """Benchmark: full and incremental dbt builds against the hand-written floor and pandas.
 
-    python -m cestools.bench [--sizes 1000000,10000000,100000000] [--with-1b] [--pandas-max N]
+    python -m devtools.bench [--sizes 1000000,10000000,100000000] [--with-1b] [--pandas-max N]
                              [--postgres-sizes 1000000,10000000] [--spark-sizes 1000000]
                              [--backtest-sizes 10000000,100000000]
 
@@ -19,7 +19,7 @@ Short runs are repeated (3 times) and the median is reported. The scores of the 
 the floor, the incremental run and pandas must agree for every customer, or the run fails.
 
 Then the same models on the other engines, on the same demo data and held-back day:
-PostgreSQL on a server the benchmark starts itself (cestools.pgserver), Spark in a local
+PostgreSQL on a server the benchmark starts itself (devtools/pgserver.py), Spark in a local
 session (a warehouse folder of its own). For each: full_models, full_build, and incremental
 after the held-back day lands, once each (a run takes minutes); their scores must agree with
 the floor. An empty size list (--postgres-sizes '') skips an engine; with --sizes '' the
@@ -49,7 +49,10 @@ from pathlib import Path
 import duckdb
 import psutil
 
-from cestools import errors
+from cestools import config, errors
+from cestools.engines.postgres_engine import pg_connect
+from devtools import browser
+from devtools.pgserver import local_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -194,7 +197,7 @@ def bench_size(size: int, pandas_max: int, workdir: Path) -> list[Measure]:
     results = []
     out_floor = work / "floor.parquet"
     results.append(repeated(size, "floor", base_rows, lambda: run_measured(
-        [sys.executable, "-m", "cestools.reference", "floor", str(db), str(out_floor)], env)))
+        [sys.executable, "-m", "devtools.reference", "floor", str(db), str(out_floor)], env)))
     results.append(repeated(size, "full_models", base_rows, lambda: run_measured(
         dbt_cmd(work, "run", "--full-refresh"), env)))
     agree("full build = floor", mart_scores(db), parquet_scores(out_floor))
@@ -214,12 +217,12 @@ def bench_size(size: int, pandas_max: int, workdir: Path) -> list[Measure]:
     incremental = mart_scores(db)
     results.append(repeated(size, "no_new_data", 0, lambda: run_measured(
         dbt_cmd(work, "run"), env)))
-    run_measured([sys.executable, "-m", "cestools.reference", "floor", str(db), str(out_floor)], env)
+    run_measured([sys.executable, "-m", "devtools.reference", "floor", str(db), str(out_floor)], env)
     agree("incremental = floor on the new data", incremental, parquet_scores(out_floor))
     if size <= pandas_max:
         out_pd = work / "pandas.parquet"
         results.append(repeated(size, "pandas", base_rows + new_rows, lambda: run_measured(
-            [sys.executable, "-m", "cestools.reference", "pandas", str(db), str(out_pd)], env)))
+            [sys.executable, "-m", "devtools.reference", "pandas", str(db), str(out_pd)], env)))
         agree("pandas = incremental", parquet_scores(out_pd), incremental)
     else:
         log(f"  pandas: skipped above {pandas_max:,} events (it holds every row as Python objects)")
@@ -233,9 +236,7 @@ def engine_scores(engine: str, env: dict) -> dict[str, float]:
     if engine == "spark":
         folder = Path(env["CES_SPARK_DIR"]) / "tables" / "marts.db" / "fct_customer_engagement"
         return parquet_scores(folder / "*.parquet")
-    from cestools import engines
-
-    pg = engines.pg_connect(env)
+    pg = pg_connect(config.load(env))
     try:
         with pg.cursor() as cur:
             cur.execute("select customer_id, engagement_score from marts.fct_customer_engagement")
@@ -251,10 +252,8 @@ def bench_engine(engine: str, size: int, workdir: Path, server_env: dict) -> lis
     db, base_rows, new_rows = prepare(size, work)
     env = {**env_for(db), **server_env, "CES_TARGET": engine}
     if engine == "postgres":
-        from cestools import engines
-
         database = f"ces_bench_{size}"
-        pg = engines.pg_connect(env)
+        pg = pg_connect(config.load(env))
         pg.autocommit = True
         with pg.cursor() as cur:
             cur.execute(f'drop database if exists "{database}"')
@@ -263,7 +262,7 @@ def bench_engine(engine: str, size: int, workdir: Path, server_env: dict) -> lis
         env["CES_PG_DBNAME"] = database
     else:
         env["CES_SPARK_DIR"] = str(work / "spark")
-    land = [sys.executable, "-m", "cestools.engines", "land", "--from", str(db)]
+    land = [sys.executable, "-m", "cestools.landing", "--from", str(db)]
     started = time.perf_counter()
     subprocess.run(land, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     log(f"  {engine}: landed {base_rows:,} raw rows in {time.perf_counter() - started:.1f} s")
@@ -279,13 +278,13 @@ def bench_engine(engine: str, size: int, workdir: Path, server_env: dict) -> lis
     for t in ("product_events", "support_tickets"):
         con.execute(f"create table raw.{t} as select * from src.bench.next_day_{t}")
     con.close()
-    subprocess.run([sys.executable, "-m", "cestools.engines", "land", "--from", str(next_day), "--tables",
+    subprocess.run([sys.executable, "-m", "cestools.landing", "--from", str(next_day), "--tables",
                     "raw.product_events,raw.support_tickets", "--append"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     results.append(repeated_once(size, f"{label}incremental", new_rows, dbt_cmd(work, "run"), env))
     land_next_day_in(db)
     floor = work / "floor.parquet"
-    run_measured([sys.executable, "-m", "cestools.reference", "floor", str(db), str(floor)], env_for(db))
+    run_measured([sys.executable, "-m", "devtools.reference", "floor", str(db), str(floor)], env_for(db))
     agree(f"{engine} incremental = floor", engine_scores(engine, env), parquet_scores(floor))
     return results
 
@@ -367,7 +366,6 @@ def bench_dashboard(customers: int, events: int, workdir: Path) -> list[str]:
     """Build and publish demo data of this size, start the dashboard and time every page in
     headless Chromium: the first visit (it reads the serving tables it needs), the median of
     three later visits, and the weights lab's recompute after a weight is edited."""
-    from cestools.dashboard import browser
 
     work = workdir / "dashboard"
     shutil.rmtree(work, ignore_errors=True)
@@ -565,8 +563,6 @@ def main(argv: list[str] | None = None) -> int:
     engine_results: list[Measure] = []
     pg_sizes = [int(s) for s in a.postgres_sizes.split(",") if s]
     if pg_sizes:
-        from cestools.pgserver import local_postgres
-
         with local_postgres() as pg_env:
             for size in pg_sizes:
                 engine_results += bench_engine("postgres", size, Path(a.workdir), pg_env)

@@ -5,7 +5,7 @@
 
 Both apply the README's scoring rules (quarantine defective deliveries, then deduplicate the
 valid ones on source + id keeping the earliest load, window ending at the latest scored event's date, weights version in force).
-Run as `python -m cestools.reference floor|pandas DB OUT.parquet` so the benchmark can measure
+Run as `python -m devtools.reference floor|pandas DB OUT.parquet` so the benchmark can measure
 each in its own process.
 """
 

@@ -37,7 +37,7 @@ def local_postgres() -> Iterator[dict[str, str]]:
     initdb, pg_ctl = find_pg_bin("initdb"), find_pg_bin("pg_ctl")
     if not initdb or not pg_ctl:
         raise CesError("the PostgreSQL server binaries (initdb, pg_ctl) are missing: apt-get install postgresql "
-                       "(.ci/run does it)")
+                       "(make test does it when it runs as root)")
     # not under pytest's own temporary folder: as root that one is closed to the postgres user
     base = Path(tempfile.mkdtemp(prefix="ces-postgres-"))
     data = base / "data"

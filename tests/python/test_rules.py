@@ -1,0 +1,221 @@
+"""The fast tier: the project's pure rules, tested without dbt, a warehouse file or a server.
+
+Ownership (what the project may write, replace or drop), the publish gate on dbt's artifacts,
+what is served, the vars, the settings, the engine mapping, the backtest's measures and the
+check for what pip cannot install. `make test-fast` runs these (they are not marked slow)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cestools import artifacts, config, engines, ownership, serving, settings
+from cestools.backtest import auc, measure
+from cestools.errors import CesError, is_missing_table
+from cestools.ownership import DEMO_MARKER, Contents, classify, schemas_to_drop, should_generate
+
+ROOT = Path(__file__).resolve().parents[2]
+OWNED = {"staging", "intermediate", "marts", "seeds"}
+BUILT = {"marts.fct_customer_engagement", "staging.stg_product__events", "intermediate.ces_build_log"}
+
+
+# ---------------------------------------------------------------- ownership: who owns a table
+
+def test_classify_sorts_each_table_by_its_owner():
+    tables = ["marts.fct_customer_engagement", "marts.fct_customer_engagement__dbt_tmp",
+              "marts.team_report", "raw.customers", "raw.invoices", "demo_work.scratch", DEMO_MARKER,
+              "finance.ledger"]
+    contents = classify(tables, [("raw.customers", True)], OWNED, BUILT)
+    assert contents.project == ["marts.fct_customer_engagement", "marts.fct_customer_engagement__dbt_tmp"]
+    assert contents.demo == ["raw.customers", "demo_work.scratch", DEMO_MARKER]
+    # a team's table in a schema the project builds is still theirs
+    assert contents.user == ["marts.team_report", "raw.invoices", "finance.ledger"]
+    assert contents.user_in_project_schemas == ["marts.team_report"]
+    assert contents.demo_complete
+
+
+def test_a_marker_with_an_unfinished_table_is_not_complete_and_no_marker_claims_nothing():
+    assert not classify([DEMO_MARKER], [("raw.customers", True), ("raw.product_events", False)], OWNED).demo_complete
+    bare = classify(["demo_work.scratch", "raw.customers"], [], OWNED)
+    assert bare.demo == [] and bare.user == ["demo_work.scratch", "raw.customers"] and not bare.demo_complete
+
+
+def test_without_the_manifests_relations_every_table_in_an_owned_schema_is_the_projects():
+    assert classify(["marts.anything"], [], OWNED, None).project == ["marts.anything"]
+
+
+# ---------------------------------------------------------------- ownership: what may be dropped
+
+def test_schemas_to_drop_takes_only_owned_present_schemas_and_never_a_shared_one():
+    owned = {"staging", "marts", "raw", "main", "public", "default", "demo", "absent"}
+    present = ["staging", "marts", "raw", "main", "public", "default", "demo", "finance"]
+    assert schemas_to_drop(owned, present, keep={"raw", "demo"}) == ["marts", "staging"]
+    assert schemas_to_drop(set(), present, keep=set()) == []
+
+
+# ---------------------------------------------------------------- ownership: the demo generator
+
+def decide(contents: Contents, **kw):
+    args = {"if_empty": False, "force": False, "raw_schema": "raw", **kw}
+    return should_generate(contents, "the warehouse", **args)
+
+
+def test_make_build_leaves_a_warehouse_with_the_users_tables_as_it_is():
+    go, note = decide(Contents(user=["raw.customers"]), if_empty=True)
+    assert not go and "your own tables (raw.customers)" in note
+    go, note = decide(Contents(demo=["raw.customers"], demo_complete=True), if_empty=True)
+    assert not go and "already has demo data" in note
+    go, note = decide(Contents(), if_empty=True, raw_schema="crm")
+    assert not go and "ces_raw_schema is crm" in note
+    assert decide(Contents(), if_empty=True) == (True, None)
+    assert decide(Contents(demo=["raw.customers"], demo_complete=False), if_empty=True)[0], \
+        "an interrupted demo run may be overwritten"
+
+
+def test_demo_data_refuses_a_users_table_unless_forced_and_never_in_the_schemas_it_drops():
+    with pytest.raises(CesError, match="did not write .*raw.customers.*FORCE=1"):
+        decide(Contents(user=["raw.customers"]))
+    go, note = decide(Contents(user=["raw.customers", "finance.ledger"]), force=True)
+    assert go and note.startswith("FORCE: replacing raw.customers;")
+    with pytest.raises(CesError, match="even FORCE=1"):
+        decide(Contents(user=["demo.mine"]), force=True)
+    with pytest.raises(CesError, match="marts.team_report"):
+        decide(Contents(user=["marts.team_report"], user_in_project_schemas=["marts.team_report"]), force=True)
+
+
+def test_landing_refuses_to_replace_or_append_to_a_users_table():
+    contents = Contents(project=["marts.x"], demo=["raw.product_events"], user=["raw.customers", "finance.ledger"])
+    ownership.check_landing(contents, ["raw.product_events"], "pg")
+    with pytest.raises(CesError, match=r"raw\.customers"):
+        ownership.check_landing(contents, ["raw.customers", "raw.product_events"], "pg")
+    with pytest.raises(CesError, match=r"demo\.notes"):
+        ownership.check_landing(Contents(user=["demo.notes"]), ["raw.customers"], "pg")
+
+
+# ---------------------------------------------------------------- the publish gate
+
+def run_results(which="build", statuses=None, invocation="abc-123"):
+    statuses = statuses or {"model.ces.a": "success", "test.ces.t": "pass", "seed.ces.s": "success"}
+    return {"args": {"which": which}, "metadata": {"invocation_id": invocation},
+            "results": [{"unique_id": uid, "status": st} for uid, st in statuses.items()]}
+
+
+MANIFEST = {"nodes": {uid: {"package_name": "ces", "resource_type": uid.split(".")[0]}
+                      for uid in ("model.ces.a", "test.ces.t", "seed.ces.s")},
+            "unit_tests": {}}
+
+
+def test_the_gate_passes_a_whole_build_that_passed_with_warnings_allowed():
+    assert artifacts.build_gate(run_results(), MANIFEST, Path("target")) == "abc-123"
+    warned = run_results(statuses={"model.ces.a": "success", "test.ces.t": "warn", "seed.ces.s": "success",
+                                   "exposure.ces.bi": "no-op"})
+    assert artifacts.build_gate(warned, MANIFEST, Path("target")) == "abc-123"
+
+
+@pytest.mark.parametrize("results,message", [
+    (run_results(which="run"), "is `dbt run`, not a `dbt build`"),
+    (run_results(statuses={"model.ces.a": "success", "test.ces.t": "fail", "seed.ces.s": "success"}),
+     r"did not pass \(1 fail: t \(fail\)\)"),
+    (run_results(statuses={"model.ces.a": "error", "test.ces.t": "skipped", "seed.ces.s": "success"}),
+     r"1 error, 1 skipped"),
+    (run_results(statuses={"model.ces.a": "success", "seed.ces.s": "success"}), "ran 2 of the project's 3"),
+])
+def test_the_gate_refuses_anything_but_a_whole_build_that_passed(results, message):
+    with pytest.raises(CesError, match=message):
+        artifacts.build_gate(results, MANIFEST, Path("target"))
+
+
+def test_the_gate_needs_the_artifacts_and_the_warehouses_own_record(tmp_path):
+    with pytest.raises(CesError, match="holds no record of a dbt build"):
+        artifacts.check_run_results(tmp_path)
+    artifacts.check_same_warehouse("abc", "abc", "wh", tmp_path / "run_results.json")
+    with pytest.raises(CesError, match="another warehouse.*newest build is none"):
+        artifacts.check_same_warehouse("abc", None, "wh", tmp_path / "run_results.json")
+
+
+# ---------------------------------------------------------------- what is served
+
+def test_personal_data_is_served_only_when_asked():
+    cols = ["customer_id", "customer_name", "segment"]
+    assert serving.served_columns(cols, with_pii=False) == ["customer_id", "segment"]
+    assert serving.served_columns(cols, with_pii=True) == cols
+
+
+def test_a_publish_drops_only_the_tables_of_earlier_builds():
+    marts, now = ["fct_a", "fct_b"], "0123456789ab-cdef"
+    assert serving.build_table("fct_a", now) == "fct_a__b0123456789ab"
+    assert not serving.is_earlier_build_table("fct_a__b0123456789ab", marts, now), "the current build's table"
+    assert serving.is_earlier_build_table("fct_b__bffffffffffff", marts, now)
+    for theirs in ("fct_a", "fct_a__bzzz", "fct_c__bffffffffffff", "fct_a__bffffffffffff_copy"):
+        assert not serving.is_earlier_build_table(theirs, marts, now), theirs
+
+
+# ---------------------------------------------------------------- vars and settings
+
+def test_vars_are_read_as_dbt_reads_them_or_refused_with_an_example():
+    assert settings.parse_cli_vars("{ces_window_days: 14}") == {"ces_window_days": 14}
+    assert settings.parse_cli_vars("  ") == {}
+    for bad in ("{ces_window_days: 14", "[1, 2]", "{d: 2026-02-30}"):
+        with pytest.raises(CesError, match="VARS="):
+            settings.parse_cli_vars(bad)
+    merged = settings.project_vars("{ces_window_days: 7}")
+    assert merged["ces_window_days"] == 7 and "ces_raw_schema" in merged
+
+
+def test_the_settings_are_read_once_from_the_environment_with_their_defaults():
+    assert config.load({}) == config.Config(env={})
+    cfg = config.load({"CES_TARGET": "postgres", "CES_PG_PORT": "6543", "CES_SERVING_PATH": "/x/s.duckdb",
+                       "CES_DEBUG": "1"})
+    assert (cfg.target, cfg.pg_port, cfg.serving_parquet_dir, cfg.debug) == ("postgres", 6543, "/x/serving", True)
+
+
+def test_each_target_maps_to_one_engine_and_others_are_refused_with_the_list():
+    assert engines.engine_class(config.load({})).engine == "duckdb"
+    assert {engines.engine_class(config.load({"CES_TARGET": t})).engine for t in engines.ENGINES} == set(engines.ENGINES)
+    with pytest.raises(CesError, match="allowed: duckdb, postgres, spark, spark_thrift"):
+        engines.engine_class(config.load({"CES_TARGET": "oracle"}))
+    with pytest.raises(CesError, match="is for dbt itself"):
+        engines.engine_class(config.load({"CES_TARGET": "spark_thrift"}))
+
+
+def test_a_missing_duckdb_table_is_told_apart_without_importing_the_driver():
+    import duckdb
+
+    con = duckdb.connect()
+    with pytest.raises(duckdb.CatalogException) as caught:
+        con.execute("select * from nowhere.nothing")
+    assert is_missing_table(caught.value)
+    assert not is_missing_table(ValueError("Catalog Error"))
+
+
+# ---------------------------------------------------------------- the backtest's measures
+
+def test_auc_and_precision_recall_on_a_hand_counted_example():
+    # 2 positives, 3 negatives: of the 6 pairs, the positive outranks the negative in 5
+    assert auc([0.9, 0.8, 0.7, 0.3, 0.1], [1, 0, 1, 0, 0]) == pytest.approx(5 / 6)
+    flagged = pd.Series([True, True, False, True, False])
+    positive = pd.Series([True, False, True, False, False])
+    precision, recall, f1 = measure(flagged, positive)
+    assert (precision, recall) == (pytest.approx(1 / 3), 0.5) and f1 == pytest.approx(0.4)
+    assert measure(pd.Series([False] * 3), pd.Series([True, False, False])) == (None, 0.0, 0.0)
+
+
+# ---------------------------------------------------------------- what pip cannot install
+
+def test_without_root_the_system_check_stops_with_the_exact_install_command():
+    """With nothing on PATH and not root, scripts/system-deps.sh names the packages and the
+    command, and fails; it never tries to install."""
+    if os.geteuid() == 0:
+        cmd = [shutil.which("setpriv") or "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/bash"]
+    else:
+        cmd = ["/bin/bash"]
+    proc = subprocess.run([*cmd, str(ROOT / "scripts" / "system-deps.sh")], capture_output=True, text=True,
+                          env={"PATH": "/nonexistent"})
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "apt-get install -y openjdk-17-jre-headless" in proc.stderr and "chromium" in proc.stderr
+    assert "installing" not in proc.stdout
