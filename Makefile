@@ -6,8 +6,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
-# TARGET=postgres: the same build on PostgreSQL (CES_PG_* say where; README, "PostgreSQL");
-# TARGET=spark: on a local Spark session (CES_SPARK_DIR, default warehouse/spark; README, "Spark")
+# TARGET=postgres: the same build on PostgreSQL (CES_PG_* say where; docs/engines.md);
+# TARGET=spark: on a local Spark session (CES_SPARK_DIR, default warehouse/spark; docs/engines.md)
 TARGET ?= $(or $(CES_TARGET),duckdb)
 export CES_TARGET := $(TARGET)
 # PostgreSQL's JIT adds 1-3 s to each query over the chain of views: off for our sessions only
@@ -19,7 +19,7 @@ export CES_SERVING_PATH ?= warehouse/serving.duckdb
 EVENTS ?= 400000
 CUSTOMERS ?= 2000
 SEED ?= 42
-# DEFECTS=1: the demo data also gets every catalogued defect (README, "Bad input")
+# DEFECTS=1: the demo data also gets every catalogued defect (docs/data-quality.md)
 DEFECTS ?=
 # FORCE=1: make demo-data may replace raw.customers/product_events/support_tickets that it did not write
 FORCE ?=
@@ -144,7 +144,7 @@ test-fast: setup lint
 	$(MAKE) --no-print-directory test-dbt TEST_EVENTS=40000 TEST_CUSTOMERS=300
 	$(BIN)/pytest -m "not slow" -p no:xdist
 
-# BASE= and COMPARE= choose the two weights versions (default: in force vs newest, README)
+# BASE= and COMPARE= choose the two weights versions (default: in force vs newest, docs/weights.md)
 weights-impact: setup
 	$(BIN)/python -m cestools.demo_data --if-empty $(DEMO_ARGS)
 	$(BIN)/python -m cestools.weights_impact $(if $(BASE),--base '$(BASE)') $(if $(COMPARE),--compare '$(COMPARE)') $(PY_VARS)

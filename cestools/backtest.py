@@ -7,7 +7,7 @@
 All three read what `make build` built (marts.fct_score_backtest, marts.fct_flag_backtest and,
 for the suggestions, intermediate.int_backtest_population / int_backtest_event_types /
 int_backtest_scores) and change nothing in the warehouse. The suggestions are files for a
-pull request, never edits of the seed or the vars (README, "Backtests").
+pull request, never edits of the seed or the vars (docs/backtests.md).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from cestools.errors import CesError
 
 SUGGESTIONS = ROOT / "target" / "suggestions"
 NO_OUTCOMES = ("The backtest marts are empty: raw.customer_outcomes is absent or empty, or no backtest date "
-               "has its whole horizon observed yet. Load the outcomes your CRM records (README, 'Backtests') "
+               "has its whole horizon observed yet. Load the outcomes your CRM records (docs/backtests.md) "
                "and run `make build` again.")
 
 
@@ -391,7 +391,7 @@ def suggest_thresholds(wh, current: dict, min_precision: float | None) -> list[s
             _, values, precision, recall, f1 = best
             lines.append(f"    suggested: {_vars(values):<58} precision {_num(precision, 2)}  recall "
                          f"{_num(recall, 2)}  F1 {f1:.2f}")
-    lines += ["", "A suggestion only: change the vars in dbt_project.yml in a pull request (README, 'Backtests')."]
+    lines += ["", "A suggestion only: change the vars in dbt_project.yml in a pull request (docs/backtests.md)."]
     return lines
 
 

@@ -1,6 +1,6 @@
 """Every setting cestools reads from the environment, read in one place, with its default.
 
-The Makefile exports these (README, docs/settings.md); dbt's profiles read the same names.
+The Makefile exports these (docs/settings.md); dbt's profiles read the same names.
 Nothing else in cestools reads os.environ: a command calls `load()` once and passes the
 Config on.
 """

@@ -1,7 +1,7 @@
 """The defect catalogue, and the injector behind `python -m cestools.demo_data --defects`.
 
-Every kind of bad input the warehouse knows about has one documented outcome (README,
-"Bad input"). `inject` adds a known number of rows of each generator-made defect to a demo
+Every kind of bad input the warehouse knows about has one documented outcome
+(docs/data-quality.md). `inject` adds a known number of rows of each generator-made defect to a demo
 warehouse and records them in demo.injected_defects, so tests can check each outcome against
 what was planted. Injection is deterministic: the rows depend only on the seed and the data.
 """

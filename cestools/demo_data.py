@@ -756,7 +756,7 @@ def parse_args(argv: list[str] | None = None, cfg: config.Config | None = None) 
     p.add_argument("--vars", default=None,
                    help="the dbt --vars of the build (YAML): demo data is written only for ces_raw_schema raw")
     p.add_argument("--defects", action="store_true",
-                   help="inject every catalogued defect (see cestools/defects.py and the README)")
+                   help="inject every catalogued defect (see cestools/defects.py and docs/data-quality.md)")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
     raw_schema = settings.project_vars(a.vars).get("ces_raw_schema", "raw")

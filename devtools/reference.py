@@ -3,7 +3,7 @@
 - floor: one hand-written DuckDB query over the raw tables, the fastest way we know.
 - pandas: what an analyst would write in a notebook.
 
-Both apply the README's scoring rules (quarantine defective deliveries, then deduplicate the
+Both apply the scoring rules of docs/using-the-score.md (quarantine defective deliveries, then deduplicate the
 valid ones on source + id keeping the earliest load, window ending at the latest scored event's date, weights version in force).
 Run as `python -m devtools.reference floor|pandas DB OUT.parquet` so the benchmark can measure
 each in its own process.

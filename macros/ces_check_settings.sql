@@ -70,7 +70,7 @@
             {{ exceptions.raise_compiler_error(
                 "The settings are wrong, so nothing was built:\n  - " ~ problems | join("\n  - ")
                 ~ "\nSet vars in dbt_project.yml or per run with --vars (make build VARS='{name: value}')."
-                ~ " The README's 'Settings' lists each one.") }}
+                ~ " docs/settings.md lists each one.") }}
         {%- endif -%}
     {%- endif -%}
     select 1
@@ -149,7 +149,7 @@
         {%- for source in sources | rejectattr('meta.optional', 'defined') -%}
             {%- if adapter.get_relation(database=source.database, schema=source.schema, identifier=source.identifier) is none -%}
                 {%- do problems.append("the raw table " ~ source.schema ~ "." ~ source.identifier
-                    ~ " is missing: load it (README, 'The raw contract'), or set ces_raw_schema to the schema that holds it") -%}
+                    ~ " is missing: load it (docs/own-data.md), or set ces_raw_schema to the schema that holds it") -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}

@@ -8,7 +8,7 @@
     ) is not none -%}
     {%- if execute and not found -%}
         {{ log("ces: " ~ relation.schema ~ "." ~ relation.identifier
-            ~ " does not exist: the models that read it build empty (README, 'Backtests')", info=true) }}
+            ~ " does not exist: the models that read it build empty (docs/backtests.md)", info=true) }}
     {%- endif -%}
     {%- if found or not execute -%}
         select * from {{ relation }}

@@ -1,4 +1,4 @@
-"""The CES dashboard: `make dashboard` (README, "Dashboard").
+"""The CES dashboard: `make dashboard` (docs/dashboard.md).
 
 It reads only the published serving file (CES_SERVING_PATH, default warehouse/serving.duckdb),
 each table once per publish (cached by the file's modification time), opened read-only and
@@ -294,7 +294,7 @@ def backtest_page() -> None:
     st.title("Backtest")
     scores = read("score_backtest")
     if scores.empty:
-        st.info("No backtest yet: the warehouse has no outcomes (raw.customer_outcomes). README, 'Backtests'.")
+        st.info("No backtest yet: the warehouse has no outcomes (raw.customer_outcomes). See docs/backtests.md.")
         return
     overall = scores[scores["segment"] == "all"]
     st.caption("How well each weights version's score, as of each date, ranked the customers who then had the "

@@ -1,7 +1,7 @@
 """An independent oracle for the CES scoring rules.
 
 Recomputes every customer's score from the raw rows and the weights CSV in plain Python,
-following the rules as the README states them, without reusing any of the project's SQL.
+following the rules as docs/using-the-score.md states them, without reusing any of the project's SQL.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 started on a free port of 127.0.0.1 and driven in headless Chromium (Debian's package, through
 Playwright). Each page must draw its charts with no error element, and show the numbers the
 serving data holds; the weights lab's what-if is checked against a direct SQL computation.
-A screenshot of each page is saved under warehouse/test/screenshots/ (the README shows them)."""
+A screenshot of each page is saved under warehouse/test/screenshots/ (docs/dashboard.md shows them)."""
 
 from __future__ import annotations
 
@@ -275,12 +275,12 @@ def test_the_dashboard_exposure_names_exactly_the_marts_it_reads(demo_db):
     assert public == set(served), "bi_serving lists every published mart"
 
 
-def test_the_readme_shows_a_screenshot_of_every_page():
-    readme = (ROOT / "README.md").read_text()
+def test_the_dashboard_page_shows_a_screenshot_of_every_page():
+    readme = (ROOT / "docs" / "dashboard.md").read_text()
     for name in [*PAGES, "weights-lab-what-if"]:
-        shot = f"docs/screenshots/{name}.png"
+        shot = f"screenshots/{name}.png"
         assert f"({shot})" in readme, shot
-        assert (ROOT / shot).stat().st_size > 10_000, shot
+        assert (ROOT / "docs" / shot).stat().st_size > 10_000, shot
 
 
 def test_a_new_publish_shows_on_the_next_page_view_and_is_never_blocked(page, demo_serving, tmp_path):
