@@ -5,8 +5,9 @@
     python -m cestools.backtest suggest-thresholds [--precision 0.5]
 
 All three read what `make build` built (marts.fct_score_backtest, marts.fct_flag_backtest and,
-for the suggestions, intermediate.int_backtest_population / int_backtest_event_types /
-int_backtest_scores) and change nothing in the warehouse. The suggestions are files for a
+for the suggestions, intermediate.int_backtest_population and the scoring chain's backtest
+points) and change nothing in the warehouse. suggest-thresholds evaluates the flags with their
+own SQL rule (macro ces_flag_rule, through ces_flag_threshold_grid), never a copy of it. The suggestions are files for a
 pull request, never edits of the seed or the vars (docs/backtests.md).
 """
 
@@ -17,7 +18,9 @@ import csv
 import datetime as dt
 import math
 import re
+import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,12 +149,14 @@ def load_dataset(wh, outcome: str) -> Dataset:
     if population.empty:
         raise CesError(NO_OUTCOMES)
     counts = fetch_frame(wh, f"""
-        select e.backtest_date as backtest_date, e.customer_key as customer_key, e.event_type as event_type,
+        select pt.scoring_date as backtest_date, e.customer_key as customer_key, e.event_type as event_type,
                e.event_count as event_count
-        from intermediate.int_backtest_event_types as e
+        from intermediate.int_point_event_counts as e
+        inner join intermediate.int_scoring_points as pt
+            on e.point_id = pt.point_id and pt.point_kind = 'backtest'
         inner join (select distinct backtest_date, customer_key from intermediate.int_backtest_population
                     where outcome = {quote(outcome)}) as p
-            on e.backtest_date = p.backtest_date and e.customer_key = p.customer_key
+            on pt.scoring_date = p.backtest_date and e.customer_key = p.customer_key
         where e.event_count > 0""", ["backtest_date", "customer_key", "event_type", "event_count"])
     wide = counts.pivot_table(index=["backtest_date", "customer_key"], columns="event_type",
                               values="event_count", aggfunc="sum", fill_value=0)
@@ -314,76 +319,58 @@ def suggest_weights(wh, outcome: str, non_negative: bool, min_positives: int,
 
 # --------------------------------------------------------------- suggested thresholds
 
-# flag -> (vars it reads, candidate values of each)
-THRESHOLDS = {
-    "is_trial_conversion_candidate": {"ces_trial_min_active_days": range(0, 31),
-                                      "ces_trial_min_event_types": range(0, 13)},
-    "is_churn_risk": {"ces_churn_drop_pct": range(10, 101, 5), "ces_churn_inactive_days": range(1, 61)},
-    "is_upsell_candidate": {"ces_upsell_min_percentile": range(0, 101, 5)},
-    "needs_training": {"ces_training_min_active_days": range(0, 31),
-                       "ces_training_max_event_types": range(0, 13)},
-}
+GRID_COLUMNS = ["flag", "outcome", "threshold_1", "value_1", "threshold_2", "value_2", "true_positives",
+                "flagged", "positives", "population"]
 
 
-def flag_rule(flag: str, frame, values: dict, plans: list[str]):
-    """The rule of macro ces_flags, vectorised: which rows of int_backtest_scores it flags."""
-    stage = frame["lifecycle_stage"]
-    if flag == "is_trial_conversion_candidate":
-        return (stage == "trial") & (frame["active_days"] >= values["ces_trial_min_active_days"]) & \
-            (frame["distinct_event_types"] >= values["ces_trial_min_event_types"])
-    if flag == "is_churn_risk":
-        dropped = frame["engagement_change_pct"].astype(float) <= -values["ces_churn_drop_pct"]
-        inactive = frame["days_since_last_event"].fillna(9999).astype(float) >= values["ces_churn_inactive_days"]
-        return (stage == "active") & (dropped.fillna(False) | inactive)
-    if flag == "is_upsell_candidate":
-        return (stage == "active") & frame["plan"].isin(plans) & \
-            (frame["segment_percentile"].astype(float) >= values["ces_upsell_min_percentile"])
-    return (stage == "active") & (frame["active_days"] >= values["ces_training_min_active_days"]) & \
-        (frame["distinct_event_types"] <= values["ces_training_max_event_types"])
+def threshold_grid_sql(cli_vars: str | None) -> str:
+    """The SQL of macro ces_flag_threshold_grid for this project and these vars: each flag's rule
+    (ces_flag_rule) over the backtest for a grid of thresholds. dbt compiles it into a folder of
+    its own, so target/'s record of the last build stays as it is."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [str(Path(sys.executable).parent / "dbt"), "compile", "--inline", "{{ ces_flag_threshold_grid() }}",
+               "--quiet", "--target-path", tmp, "--log-path", tmp]
+        if cli_vars:
+            cmd += ["--vars", cli_vars]
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise CesError("dbt could not compile the threshold grid (macro ces_flag_threshold_grid):\n"
+                       + (proc.stdout + proc.stderr).strip()[-2000:])
+    return proc.stdout
 
 
-def measure(flagged, positive) -> tuple[float | None, float | None, float]:
-    tp = int((flagged & positive).sum())
-    precision = tp / int(flagged.sum()) if flagged.any() else None
-    recall = tp / int(positive.sum()) if positive.any() else None
+def measure(tp: int, flagged: int, positives: int) -> tuple[float | None, float | None, float]:
+    """Precision, recall and F1 from the counts (None where undefined, F1 0 then)."""
+    precision = tp / flagged if flagged else None
+    recall = tp / positives if positives else None
     f1 = 2 * precision * recall / (precision + recall) if precision and recall else 0.0
     return precision, recall, f1
 
 
-def suggest_thresholds(wh, current: dict, min_precision: float | None) -> list[str]:
-    import itertools
-
-    frame = fetch_frame(wh, """
-        select p.outcome as outcome, p.flag as flag, p.is_positive as is_positive, s.lifecycle_stage as lifecycle_stage,
-               s.plan as plan, s.active_days as active_days, s.distinct_event_types as distinct_event_types,
-               s.days_since_last_event as days_since_last_event, s.engagement_change_pct as engagement_change_pct,
-               s.segment_percentile as segment_percentile
-        from intermediate.int_backtest_population as p
-        inner join intermediate.int_backtest_scores as s
-            on p.backtest_date = s.backtest_date and p.weights_version = s.weights_version
-            and p.customer_key = s.customer_key
-        where p.is_version_in_force and p.flag is not null""",
-        ["outcome", "flag", "is_positive", "lifecycle_stage", "plan", "active_days", "distinct_event_types",
-         "days_since_last_event", "engagement_change_pct", "segment_percentile"])
-    if frame.empty:
+def suggest_thresholds(wh, current: dict, min_precision: float | None, grid_sql: str) -> list[str]:
+    """The thresholds that would have done best on the backtest, from the rows of grid_sql
+    (threshold_grid_sql): the best F1, or the highest recall at min_precision."""
+    grid = fetch_frame(wh, grid_sql, GRID_COLUMNS)
+    if grid.empty:
         raise CesError(NO_OUTCOMES)
-    plans = list(current["ces_upsell_plans"])
     goal = "best F1" if min_precision is None else f"highest recall with precision >= {min_precision:g}"
     lines = [f"Suggested flag thresholds ({goal}, on every backtest date; version in force at each date)"]
-    for flag in sorted(frame["flag"].unique()):
-        rows = frame[frame["flag"] == flag]
-        positive = rows["is_positive"].astype(bool)
-        names = list(THRESHOLDS[flag])
-        now = {n: current[n] for n in names}
-        best = None
-        for combo in itertools.product(*THRESHOLDS[flag].values()):
-            values = dict(zip(names, combo, strict=True))
-            precision, recall, f1 = measure(flag_rule(flag, rows, values, plans), positive)
+    for flag in sorted(grid["flag"].unique()):
+        # the first best in the order of the thresholds' values, so ties resolve the same way everywhere
+        rows = grid[grid["flag"] == flag].sort_values(["value_1", "value_2"], na_position="first")
+        names = [n for n in (rows["threshold_1"].iloc[0], rows["threshold_2"].iloc[0]) if isinstance(n, str) and n]
+        best, now_row = None, None
+        for row in rows.itertuples(index=False):
+            values = dict(zip(names, (int(row.value_1), *([] if len(names) < 2 else [int(row.value_2)])), strict=True))
+            precision, recall, f1 = measure(int(row.true_positives), int(row.flagged), int(row.positives))
+            if values == {n: int(current[n]) for n in names}:
+                now_row = (values, precision, recall, f1)
             key = f1 if min_precision is None else (recall or 0) if (precision or 0) >= min_precision else -1
             if best is None or key > best[0]:
                 best = (key, values, precision, recall, f1)
-        p_now, r_now, f_now = measure(flag_rule(flag, rows, now, plans), positive)
-        lines += ["", f"  {flag} -> {rows['outcome'].iloc[0]} ({int(positive.sum())} positives of {len(rows)})",
+        first = rows.iloc[0]
+        now, p_now, r_now, f_now = now_row  # the grid holds the current values (ces_flag_threshold_grid)
+        lines += ["", f"  {flag} -> {first['outcome']} ({int(first['positives'])} positives of {int(first['population'])})",
                   f"    now:       {_vars(now):<58} precision {_num(p_now, 2)}  recall {_num(r_now, 2)}  F1 {f_now:.2f}"]
         if best[0] < 0:
             lines.append(f"    suggested: no thresholds reach precision {min_precision:g}")
@@ -412,6 +399,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="suggest-thresholds: the highest recall at this precision, instead of the best F1")
     p.add_argument("--vars", default=None, help="the dbt --vars of the build (YAML)")
     a = p.parse_args(argv)
+    # dbt compiles the grid before the warehouse is opened here: both may open the DuckDB file
+    grid_sql = threshold_grid_sql(a.vars) if a.command == "suggest-thresholds" else ""
     wh = engines.open_warehouse(config.load())
     try:
         if a.command == "report":
@@ -422,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
             *_, lines = suggest_weights(wh, a.outcome.strip().lower(), a.non_negative, a.min_positives,
                                         a.effective_from)
         else:
-            lines = suggest_thresholds(wh, settings.project_vars(a.vars), a.precision)
+            lines = suggest_thresholds(wh, settings.project_vars(a.vars), a.precision, grid_sql)
     finally:
         wh.close()
     print("\n".join(lines))

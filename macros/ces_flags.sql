@@ -1,28 +1,61 @@
-{#- The four flags of fct_customer_engagement, as select-list items over a row that has
-    lifecycle_stage, plan, active_days, distinct_event_types, days_since_last_event,
-    engagement_change_pct and segment_percentile. The backtest (int_backtest_scores) flags
-    each past date with the same expressions, so it measures the rules the mart applies. -#}
-{% macro ces_flags() -%}
-(
+{#- The rule of each flag, written once. ces_flag_rule(flag, thresholds) is the boolean
+    expression of one flag over a row that has lifecycle_stage, plan, active_days,
+    distinct_event_types, days_since_last_event, engagement_change_pct and segment_percentile;
+    `thresholds` maps each threshold var to a SQL expression (a number, or a column of a grid).
+    ces_flags() gives the four flag columns with the thresholds of the vars: int_point_scores
+    applies them at every scoring point, so the backtest measures exactly the rules the mart
+    applies. ces_flag_threshold_grid() (make suggest-thresholds) evaluates the same rules over
+    the backtest for a grid of thresholds. -#}
+
+{% macro ces_flag_threshold_vars() -%}
+    {{ return({
+        'is_trial_conversion_candidate': ['ces_trial_min_active_days', 'ces_trial_min_event_types'],
+        'is_churn_risk': ['ces_churn_drop_pct', 'ces_churn_inactive_days'],
+        'is_upsell_candidate': ['ces_upsell_min_percentile'],
+        'needs_training': ['ces_training_min_active_days', 'ces_training_max_event_types'],
+    }) }}
+{%- endmacro %}
+
+{% macro ces_flag_rule(flag, thresholds) -%}
+    {%- if flag == 'is_trial_conversion_candidate' -%}
+        (
             lifecycle_stage = 'trial'
-            and active_days >= {{ var('ces_trial_min_active_days') }}
-            and distinct_event_types >= {{ var('ces_trial_min_event_types') }}
-        ) as is_trial_conversion_candidate,
+            and active_days >= {{ thresholds['ces_trial_min_active_days'] }}
+            and distinct_event_types >= {{ thresholds['ces_trial_min_event_types'] }}
+        )
+    {%- elif flag == 'is_churn_risk' -%}
         (
             lifecycle_stage = 'active'
             and (
-                coalesce(engagement_change_pct <= -{{ var('ces_churn_drop_pct') }}, false)
-                or coalesce(days_since_last_event, 9999) >= {{ var('ces_churn_inactive_days') }}
+                coalesce(engagement_change_pct <= -{{ thresholds['ces_churn_drop_pct'] }}, false)
+                or coalesce(days_since_last_event, 9999) >= {{ thresholds['ces_churn_inactive_days'] }}
             )
-        ) as is_churn_risk,
+        )
+    {%- elif flag == 'is_upsell_candidate' -%}
         (
             lifecycle_stage = 'active'
             and plan in ('{{ var("ces_upsell_plans") | join("', '") }}')
-            and segment_percentile >= {{ var('ces_upsell_min_percentile') }}
-        ) as is_upsell_candidate,
+            and segment_percentile >= {{ thresholds['ces_upsell_min_percentile'] }}
+        )
+    {%- elif flag == 'needs_training' -%}
         (
             lifecycle_stage = 'active'
-            and active_days >= {{ var('ces_training_min_active_days') }}
-            and distinct_event_types <= {{ var('ces_training_max_event_types') }}
-        ) as needs_training
+            and active_days >= {{ thresholds['ces_training_min_active_days'] }}
+            and distinct_event_types <= {{ thresholds['ces_training_max_event_types'] }}
+        )
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("ces_flag_rule: unknown flag " ~ flag) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro ces_flags() -%}
+    {%- set thresholds = {} -%}
+    {%- for names in ces_flag_threshold_vars().values() -%}
+        {%- for name in names -%}
+            {%- do thresholds.update({name: var(name)}) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- for flag in ces_flag_threshold_vars() -%}
+        {{ ces_flag_rule(flag, thresholds) }} as {{ flag }}{{ "," if not loop.last }}
+    {% endfor -%}
 {%- endmacro %}

@@ -3,7 +3,7 @@ again at once, so the dashboard never holds a lock a publish or a build could wa
 
 The weights lab's what-if is computed here, from the per-customer event counts of the window
 (fct_customer_event_contributions) and the weights of dim_event_weights, with the rules of
-int_customer_scores_by_version: score = Σ weight × count (the segment's override, else the
+int_point_scores: score = Σ weight × count (the segment's override, else the
 version's default; an unweighted type adds 0), percentile rank of the score in the segment
 among all its customers, the highest tier whose threshold that percentile reaches, dormant
 with no scored event. tests/python/test_dashboard.py checks it against the marts.

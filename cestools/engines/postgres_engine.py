@@ -1,6 +1,6 @@
 """PostgreSQL: reached with the same CES_PG_* settings the dbt profile reads, with JIT off for
 every session: PostgreSQL's JIT adds 1-3 s to each query over this project's chain of views (a
-count on int_customer_scores_by_version: 3.05 s with JIT, 0.06 s without).
+count on the old int_customer_scores_by_version view: 3.05 s with JIT, 0.06 s without).
 
 Publishing copies the marts into a schema of their own and swaps it in for the serving schema
 in one transaction, so a BI query sees the old tables or the new ones, never half. The

@@ -8,9 +8,9 @@ daily_events as (
 
 ),
 
-scoring_window as (
+as_of as (
 
-    select * from {{ ref('int_scoring_window') }}
+    select * from {{ ref('int_as_of_date') }}
 
 ),
 
@@ -52,13 +52,13 @@ bounds as (
 
     select
         cast({{ dbt.date_trunc('month', 'min(daily_events.event_date)') }} as date) as first_month,
-        cast({{ dbt.date_trunc('month', 'max(scoring_window.as_of_date)') }} as date) as last_month
+        cast({{ dbt.date_trunc('month', 'max(as_of.as_of_date)') }} as date) as last_month
 
     from daily_events
-    cross join scoring_window
+    cross join as_of
     where
         daily_events.record_status = 'scored'
-        and daily_events.event_date <= scoring_window.as_of_date
+        and daily_events.event_date <= as_of.as_of_date
 
 ),
 

@@ -14,34 +14,14 @@ scoring_window as (
 
 scores as (
 
-    select * from {{ ref('int_customer_scores_by_version') }}
+    -- the as-of point under the version in force: score, trend, percentile, tier and flags
+    -- are computed there, for every point, by one chain
+    select * from {{ ref('int_point_scores') }}
+    where point_kind = 'as_of' and is_version_in_force
 
 ),
 
-event_types as (
-
-    select * from {{ ref('int_customer_event_types_windowed') }}
-
-),
-
-activity as (
-
-    select * from {{ ref('int_customer_activity') }}
-
-),
-
-previous as (
-
-    select
-        customer_key,
-        sum(previous_contribution) as previous_engagement_score
-
-    from event_types
-    group by customer_key
-
-),
-
-measured as (
+flagged as (
 
     select
         customers.customer_id,
@@ -51,53 +31,26 @@ measured as (
         customers.lifecycle_stage,
         scores.engagement_score,
         scores.event_count,
-        coalesce(previous.previous_engagement_score, 0) as previous_engagement_score,
+        scores.previous_engagement_score,
+        scores.engagement_change_pct,
         scores.segment_percentile,
         scores.engagement_tier,
-        {{ dbt.datediff('activity.last_event_date', 'scoring_window.as_of_date', 'day') }}
-            as days_since_last_event,
-        coalesce(activity.active_days, 0) as active_days,
-        coalesce(activity.distinct_event_types, 0) as distinct_event_types,
+        scores.days_since_last_event,
+        scores.active_days,
+        scores.distinct_event_types,
+        scores.is_trial_conversion_candidate,
+        scores.is_churn_risk,
+        scores.is_upsell_candidate,
+        scores.needs_training,
         scoring_window.weights_version,
         scoring_window.window_start,
-        scoring_window.window_end
+        scoring_window.window_end,
+        scores.engagement_score - scores.previous_engagement_score as engagement_change
 
     from customers
     cross join scoring_window
     inner join scores
-        on
-            customers.customer_key = scores.customer_key
-            and scoring_window.weights_version = scores.weights_version
-    left join previous
-        on customers.customer_key = previous.customer_key
-    left join activity
-        on customers.customer_key = activity.customer_key
-
-),
-
-trended as (
-
-    select
-        *,
-        engagement_score - previous_engagement_score as engagement_change,
-        case
-            when previous_engagement_score <> 0
-                then
-                    100.0 * (engagement_score - previous_engagement_score)
-                    / abs(previous_engagement_score)
-        end as engagement_change_pct
-
-    from measured
-
-),
-
-flagged as (
-
-    select
-        *,
-        {{ ces_flags() }}
-
-    from trended
+        on customers.customer_key = scores.customer_key
 
 ),
 

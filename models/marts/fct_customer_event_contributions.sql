@@ -8,7 +8,8 @@ customers as (
 
 event_types as (
 
-    select * from {{ ref('int_customer_event_types_windowed') }}
+    select * from {{ ref('int_point_contributions') }}
+    where point_id = 'as_of' and is_version_in_force
 
 ),
 
@@ -21,7 +22,8 @@ scoring_window as (
 scores as (
 
     -- the score itself comes from the one place that computes it
-    select * from {{ ref('int_customer_scores_by_version') }}
+    select * from {{ ref('int_point_scores') }}
+    where point_id = 'as_of'
 
 ),
 

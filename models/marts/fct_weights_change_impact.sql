@@ -8,7 +8,8 @@ customers as (
 
 scores as (
 
-    select * from {{ ref('int_customer_scores_by_version') }}
+    select * from {{ ref('int_point_scores') }}
+    where point_id = 'as_of'
 
 ),
 

@@ -75,8 +75,9 @@ def hand_db(tmp_path_factory):
 
 
 def test_point_in_time_counts_only_what_was_loaded_by_the_end_of_d(hand_db):
-    scores = dict(query(hand_db, f"""select customer_key, engagement_score from intermediate.int_backtest_scores
-                                    where backtest_date = '{D}' and weights_version = 'v1'"""))
+    scores = dict(query(hand_db, f"""select customer_key, engagement_score from intermediate.int_point_scores
+                                    where point_kind = 'backtest' and scoring_date = '{D}'
+                                    and weights_version = 'v1'"""))
     assert scores["c"] == 5, "the report_created loaded on 2026-04-02 occurred before D but must not count at D"
     assert scores["a"] == 10 and scores["b"] == 5 and scores["e"] == 1 and scores["i"] == 3
 
@@ -149,8 +150,8 @@ def test_the_backtest_at_the_as_of_date_equals_the_mart(tmp_path, demo_db):
                "days_since_last_event, is_trial_conversion_candidate, is_churn_risk, is_upsell_candidate, "
                "needs_training, segment_percentile")
     mart = query(db, f"select customer_id, weights_version, {columns} from marts.fct_customer_engagement order by 1")
-    back = query(db, f"select customer_id, weights_version, {columns} from intermediate.int_backtest_scores "
-                     f"where backtest_date = '{day}' and is_version_in_force order by 1")
+    back = query(db, f"select customer_id, weights_version, {columns} from intermediate.int_point_scores "
+                     f"where point_kind = 'backtest' and scoring_date = '{day}' and is_version_in_force order by 1")
     assert len(mart) > 500 and len(back) == len(mart)
     for m, b in zip(mart, back, strict=True):
         assert m[:-1] == b[:-1], (m, b)
@@ -166,7 +167,10 @@ def test_without_outcomes_the_backtest_builds_empty_and_says_so(tmp_path):
     proc = dbt(db, "build")
     assert "raw.customer_outcomes does not exist" in proc.stdout
     assert query(db, "select count(*) from marts.fct_score_backtest") == [(0,)]
-    assert query(db, "select count(*) from intermediate.int_backtest_scores") == [(0,)]
+    assert query(db, "select count(*) from intermediate.int_point_scores where point_kind = 'backtest'") == [(0,)]
+    assert query(db, "select count(*) from intermediate.int_point_scores where point_kind = 'as_of'") == query(db, """
+        select count(*) * (select count(distinct weights_version) from staging.stg_weights__event_weights)
+        from marts.fct_customer_engagement"""), "the as-of point still scores every customer under every version"
     report = run_backtest(db, "report")
     assert report.returncode != 0 and "The backtest marts are empty" in report.stderr
 
@@ -177,15 +181,17 @@ def run_backtest(db, *args):
 
 
 def test_flag_backtest_matches_the_thresholds_it_suggests_from(demo_db, monkeypatch):
-    """suggest-thresholds re-applies the flag rules in Python: with today's vars it must give the
-    mart's precision and recall, or its suggestions would be about another rule."""
+    """suggest-thresholds evaluates the flags' own SQL rule over a grid of thresholds: at today's
+    vars it must give the mart's precision and recall, or its suggestions would be about another
+    rule."""
     from cestools import config, engines, settings
 
     monkeypatch.setenv("CES_DUCKDB_PATH", str(demo_db))
     monkeypatch.setenv("CES_TARGET", "duckdb")
+    grid_sql = backtest.threshold_grid_sql(None)
     wh = engines.open_warehouse(config.load())
     try:
-        lines = backtest.suggest_thresholds(wh, settings.project_vars(), None)
+        lines = backtest.suggest_thresholds(wh, settings.project_vars(), None, grid_sql)
         totals = {flag: (tp, flagged, pos) for flag, tp, flagged, pos in wh.fetchall("""
             select flag, sum(true_positives), sum(flagged), sum(positives) from marts.fct_flag_backtest
             where is_version_in_force group by flag""")}

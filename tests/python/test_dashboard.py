@@ -129,7 +129,7 @@ def test_backtest_page_shows_the_mean_auc_of_each_version(app, page, serving):
 
 
 # the what-if, recomputed in SQL from the serving data alone: the rules of
-# int_customer_scores_by_version (override else default, percent_rank in the segment, the
+# int_point_scores (override else default, percent_rank in the segment, the
 # highest tier reached, dormant without events), written independently of the dashboard's pandas
 WHAT_IF_SQL = """
 with weights as (

@@ -275,9 +275,10 @@ def test_weights_impact_compares_the_future_version_and_lists_changed_weights(tm
     delta = query(db, """select sum(score_delta) from marts.fct_weights_change_impact""")[0][0]
     expected = query(db, """select sum(case event_type when 'report_created' then 1.5
                                                    when 'support_ticket_opened' then -2 end * counts.event_count)
-                            from intermediate.int_customer_event_types_windowed as counts
+                            from intermediate.int_point_event_counts as counts
                             inner join (select distinct lower(customer_id) as customer_key from raw.customers) as crm
-                                on counts.customer_key = crm.customer_key""")[0][0]
+                                on counts.customer_key = crm.customer_key
+                            where counts.point_id = 'as_of'""")[0][0]
     assert delta == expected and delta != 0
 
 

@@ -1,5 +1,5 @@
--- For every CRM customer, Σ_t weight × count over the windowed counts equals the mart score,
--- and Σ_t count equals event_count.
+-- For every CRM customer, Σ_t weight × count over the as-of point's counts, with the version in
+-- force, equals the mart score, and Σ_t count equals event_count.
 with
 
 weighted as (
@@ -9,7 +9,8 @@ weighted as (
         sum(coalesce(weight, 0) * event_count) as expected_score,
         sum(event_count) as expected_events
 
-    from {{ ref('int_customer_event_types_windowed') }}
+    from {{ ref('int_point_contributions') }}
+    where point_id = 'as_of' and is_version_in_force
     group by customer_key
 
 ),

@@ -1,8 +1,8 @@
 {#- One row per backtest date D: every month end of the history (or the dates of var
     ces_backtest_dates) whose whole scoring window lies in the history of scored events and
-    that is on or before the last day any event was loaded, with the windows the marts would
-    have used on D and the weights version in force on D. Empty when raw.customer_outcomes has
-    no rows: without outcomes the backtest costs nothing. -#}
+    that is on or before the last day any event was loaded. int_scoring_points makes each a
+    scoring point known through D. Empty when raw.customer_outcomes has no rows: without
+    outcomes the backtest costs nothing. -#}
 with
 
 daily_events as (
@@ -20,12 +20,6 @@ outcomes as (
 months as (
 
     select * from {{ ref('int_months') }}
-
-),
-
-versions as (
-
-    select * from {{ ref('int_weights_versions') }}
 
 ),
 
@@ -75,26 +69,6 @@ dated as (
             {{ dbt.dateadd('day', 1 - var('ces_window_days') | int, 'candidates.backtest_date') }} as date
         ) >= history.first_event_date
 
-),
-
-windowed as (
-
-    select
-        dated.backtest_date,
-        cast({{ dbt.dateadd('day', 1 - var('ces_window_days') | int, 'dated.backtest_date') }} as date)
-            as window_start,
-        cast({{ dbt.dateadd('day', 1 - 2 * var('ces_window_days') | int, 'dated.backtest_date') }} as date)
-            as previous_window_start,
-        cast({{ dbt.dateadd('day', -1 * var('ces_window_days') | int, 'dated.backtest_date') }} as date)
-            as previous_window_end,
-        versions.weights_version as weights_version_in_force
-
-    from dated
-    left join versions
-        on
-            dated.backtest_date >= versions.effective_from
-            and (versions.effective_until is null or dated.backtest_date < versions.effective_until)
-
 )
 
-select * from windowed
+select * from dated

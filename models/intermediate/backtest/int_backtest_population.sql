@@ -9,7 +9,13 @@ with
 
 scores as (
 
-    select * from {{ ref('int_backtest_scores') }}
+    -- the backtest points, scored by the same chain as the marts' as-of point
+    select
+        *,
+        scoring_date as backtest_date
+
+    from {{ ref('int_point_scores') }}
+    where point_kind = 'backtest'
 
 ),
 

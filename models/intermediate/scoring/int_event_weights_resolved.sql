@@ -1,6 +1,6 @@
 {#- The weight each customer segment gets, per weights version and event type: the segment's
     override when the seed has one, else the version's default. One row per (version, segment,
-    type) for every segment of the CRM, plus a row with segment null carrying the defaults
+    type) for every segment the CRM has had, plus a row with segment null carrying the defaults
     (for events whose customer the CRM does not know yet). Every scoring model joins this, so
     "which weight applies" is decided here only. -#}
 with
@@ -13,7 +13,7 @@ weights as (
 
 customers as (
 
-    select * from {{ ref('int_customers_deduplicated') }}
+    select * from {{ ref('stg_crm__customers') }}
 
 ),
 
@@ -44,9 +44,12 @@ overrides as (
 
 segments as (
 
+    -- every segment the CRM has had, so a scoring point whose CRM row is an older one (a
+    -- backtest point) finds its segment's weights too
     select distinct segment
 
     from customers
+    where customer_key is not null
 
 ),
 

@@ -1,0 +1,180 @@
+{#- Every customer the CRM knows at each scoring point, scored under every weights version:
+    Σ w·n over the window and over the previous window (int_point_contributions), recency and
+    breadth (int_point_activity), the change, the percentile rank within its segment at the
+    point, the tier, and the four flags (macro ces_flags). fct_customer_engagement reads the
+    as-of point and the version in force; fct_weights_change_impact compares two versions at
+    the as-of point; the backtest reads the backtest points. -#}
+with
+
+points as (
+
+    select * from {{ ref('int_scoring_points') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('int_point_customers') }}
+
+),
+
+contributions as (
+
+    select * from {{ ref('int_point_contributions') }}
+
+),
+
+activity as (
+
+    select * from {{ ref('int_point_activity') }}
+
+),
+
+versions as (
+
+    select * from {{ ref('int_weights_versions') }}
+
+),
+
+tiers as (
+
+    select * from {{ ref('ces_engagement_tiers') }}
+
+),
+
+summed as (
+
+    -- Σ w·n per point, version and customer, over the window and over the previous window
+    select
+        contributions.point_id,
+        contributions.weights_version,
+        contributions.customer_key,
+        sum(contributions.contribution) as engagement_score,
+        sum(contributions.previous_contribution) as previous_engagement_score,
+        sum(contributions.event_count) as event_count
+
+    from contributions
+    group by contributions.point_id, contributions.weights_version, contributions.customer_key
+
+),
+
+scored as (
+
+    select
+        customers.point_id,
+        versions.weights_version,
+        customers.customer_key,
+        customers.customer_id,
+        customers.segment,
+        customers.plan,
+        customers.lifecycle_stage,
+        activity.last_event_date,
+        cast(coalesce(summed.engagement_score, 0) as decimal(18, 4)) as engagement_score,
+        cast(coalesce(summed.previous_engagement_score, 0) as decimal(18, 4)) as previous_engagement_score,
+        coalesce(summed.event_count, 0) as event_count,
+        coalesce(activity.active_days, 0) as active_days,
+        coalesce(activity.distinct_event_types, 0) as distinct_event_types
+
+    from customers
+    cross join versions
+    left join summed
+        on
+            customers.point_id = summed.point_id
+            and versions.weights_version = summed.weights_version
+            and customers.customer_key = summed.customer_key
+    left join activity
+        on
+            customers.point_id = activity.point_id
+            and customers.customer_key = activity.customer_key
+
+),
+
+dated as (
+
+    -- the point's date: recency is counted to it, and its version in force is marked
+    select
+        scored.*,
+        points.point_kind,
+        points.scoring_date,
+        coalesce(scored.weights_version = points.weights_version, false) as is_version_in_force,
+        {{ dbt.datediff('scored.last_event_date', 'points.scoring_date', 'day') }}
+            as days_since_last_event
+
+    from scored
+    inner join points
+        on scored.point_id = points.point_id
+
+),
+
+ranked as (
+
+    select
+        *,
+        100 * percent_rank() over (
+            partition by point_id, weights_version, segment
+            order by engagement_score
+        ) as segment_percentile,
+        case
+            when previous_engagement_score <> 0
+                then
+                    100.0 * (engagement_score - previous_engagement_score)
+                    / abs(previous_engagement_score)
+        end as engagement_change_pct
+
+    from dated
+
+),
+
+tier_candidates as (
+
+    -- a tie at a threshold belongs to the higher tier (>=); no scored event: the tier whose
+    -- threshold is null (dormant), whatever the rank
+    select
+        ranked.point_id,
+        ranked.weights_version,
+        ranked.customer_key,
+        tiers.engagement_tier,
+        row_number() over (
+            partition by ranked.point_id, ranked.weights_version, ranked.customer_key
+            order by tiers.min_segment_percentile desc
+        ) as tier_rank
+
+    from ranked
+    inner join tiers
+        on
+            (
+                ranked.event_count > 0
+                and tiers.min_segment_percentile is not null
+                and ranked.segment_percentile >= tiers.min_segment_percentile
+            )
+            or (ranked.event_count = 0 and tiers.min_segment_percentile is null)
+
+),
+
+tiered as (
+
+    select
+        ranked.*,
+        tier_candidates.engagement_tier
+
+    from ranked
+    left join tier_candidates
+        on
+            ranked.point_id = tier_candidates.point_id
+            and ranked.weights_version = tier_candidates.weights_version
+            and ranked.customer_key = tier_candidates.customer_key
+            and tier_candidates.tier_rank = 1
+
+),
+
+flagged as (
+
+    select
+        *,
+        {{ ces_flags() }}
+
+    from tiered
+
+)
+
+select * from flagged
