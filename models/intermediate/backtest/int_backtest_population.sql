@@ -27,7 +27,7 @@ dates as (
 
 definitions as (
 
-    select * from {{ ref('ces_outcomes') }}
+    select * from {{ ref('stg_seeds__outcomes') }}
 
 ),
 

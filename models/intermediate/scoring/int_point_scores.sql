@@ -38,7 +38,7 @@ versions as (
 
 tiers as (
 
-    select * from {{ ref('ces_engagement_tiers') }}
+    select * from {{ ref('stg_seeds__engagement_tiers') }}
 
 ),
 

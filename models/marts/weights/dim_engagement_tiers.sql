@@ -5,7 +5,7 @@ with
 
 tiers as (
 
-    select * from {{ ref('ces_engagement_tiers') }}
+    select * from {{ ref('stg_seeds__engagement_tiers') }}
 
 ),
 

@@ -21,7 +21,7 @@ chosen as (
 
 tiers as (
 
-    select * from {{ ref('ces_engagement_tiers') }}
+    select * from {{ ref('stg_seeds__engagement_tiers') }}
 
 ),
 
