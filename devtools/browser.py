@@ -132,13 +132,39 @@ def open_page(page, url: str) -> float:
     return time.perf_counter() - started
 
 
+# what the page shows, in numbers: its elements, its height, and every table's width and painted rows
+SHAPE_JS = """() => {
+  const grids = [...document.querySelectorAll('[data-testid="stDataFrame"]')].filter(g => g.offsetParent !== null);
+  return [document.querySelectorAll('[data-testid]').length,
+          document.querySelector('[data-testid="stMain"]').scrollHeight,
+          ...grids.map(g => Math.round(g.getBoundingClientRect().width))];
+}"""
+
+
+def wait_settled(page, quiet_polls: int = 3, interval: float = 0.3, timeout: float = 30.0) -> None:
+    """Until the charts are drawn and the page has stopped changing: Streamlit adds its tables
+    after the charts, and the table grid lays itself out after that, so a picture taken as soon
+    as the charts are drawn can show an empty table."""
+    deadline = time.monotonic() + timeout
+    last, same = None, 0
+    while same < quiet_polls and time.monotonic() < deadline:
+        wait_drawn(page)
+        shape = page.evaluate(SHAPE_JS)
+        same = same + 1 if shape == last else 0
+        last = shape
+        time.sleep(interval)
+    wait_drawn(page)
+
+
 def screenshot(page, path: Path) -> None:
-    """The whole page (Streamlit scrolls inside its main block, so the viewport grows to fit)."""
+    """The whole page, once it has settled (Streamlit scrolls inside its main block, so the
+    viewport grows to fit)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    wait_settled(page)
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
     size = page.viewport_size
     page.set_viewport_size({"width": size["width"], "height": max(size["height"], int(height) + 40)})
-    wait_drawn(page)
+    wait_settled(page)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size(size)
 

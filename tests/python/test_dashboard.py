@@ -64,6 +64,11 @@ def test_every_page_draws_its_charts_without_error_and_is_screenshotted(app, pag
     assert_clean(page, name)
     browser.screenshot(page, SCREENSHOTS / f"{name}.png")
     assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000
+    # the picture shows what a user sees: every table on show laid out to its width
+    _elements, _height, *table_widths = page.evaluate(browser.SHAPE_JS)
+    assert all(w >= 200 for w in table_widths), f"{name}: a table is not laid out yet: {table_widths}"
+    if name == "uses":
+        assert table_widths, "the uses page shows the flagged customers of the open tab"
 
 
 def test_segments_page_shows_each_segments_customers_and_table(app, page, serving):
