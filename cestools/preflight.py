@@ -11,30 +11,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from cestools import config, engines, errors, settings
-from cestools.engines.duckdb_engine import DuckDBWarehouse
-from cestools.errors import CesError
 
 
 def check(cfg: config.Config, cli_vars: str | None, built: bool = False) -> None:
     settings.project_vars(cli_vars)
-    engine = engines.engine_class(cfg) if cfg.target not in engines.DBT_ONLY_TARGETS else None
-    if built and engine is DuckDBWarehouse:
-        has_marts = False
-        if os.path.exists(cfg.duckdb_path):
-            wh = DuckDBWarehouse.open(cfg, read_only=True)
-            try:
-                has_marts = wh.has_marts()
-            finally:
-                wh.close()
-        if not has_marts:
-            raise CesError(f"{cfg.duckdb_path} holds no built marts yet, and the docs site reads their columns "
-                           "and types from the warehouse: run `make build` first (or set CES_DUCKDB_PATH to a "
-                           "built file).")
-    engines.preflight(cfg)
+    engines.preflight(cfg, built)
 
 
 def main(argv: list[str] | None = None) -> int:

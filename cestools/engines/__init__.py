@@ -38,9 +38,9 @@ def open_warehouse(cfg: Config, read_only: bool = True) -> Warehouse:
     return engine_class(cfg).open(cfg, read_only=read_only)
 
 
-def preflight(cfg: Config) -> None:
+def preflight(cfg: Config, built: bool = False) -> None:
     """Before dbt runs: the target is known and its warehouse can be reached (dbt-only targets
-    are left to dbt)."""
+    are left to dbt); built: the command reads what dbt built."""
     if cfg.target in DBT_ONLY_TARGETS:
         return
-    engine_class(cfg).preflight(cfg)
+    engine_class(cfg).preflight(cfg, built)

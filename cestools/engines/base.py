@@ -103,5 +103,6 @@ class Warehouse:
         raise NotImplementedError
 
     @classmethod
-    def preflight(cls, cfg: Config) -> None:
-        """Cheap checks before dbt runs, so their failures read as messages."""
+    def preflight(cls, cfg: Config, built: bool = False) -> None:
+        """Cheap checks before dbt runs, so their failures read as messages. built: the command
+        reads what dbt built (make docs), where the engine can tell cheaply."""

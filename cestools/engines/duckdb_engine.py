@@ -128,7 +128,20 @@ class DuckDBWarehouse(Warehouse):
         return f"BI tools: read {self.cfg.serving_path} read-only (or the Parquet files beside it in serving/);"
 
     @classmethod
-    def preflight(cls, cfg: Config) -> None:
-        """The build file is not locked by another process."""
+    def preflight(cls, cfg: Config, built: bool = False) -> None:
+        """The build file is not locked by another process; built: it holds the marts already
+        (the docs site reads their columns and types from the warehouse)."""
+        if built:
+            has_marts = False
+            if os.path.exists(cfg.duckdb_path):
+                wh = cls.open(cfg, read_only=True)
+                try:
+                    has_marts = wh.has_marts()
+                finally:
+                    wh.close()
+            if not has_marts:
+                raise CesError(f"{cfg.duckdb_path} holds no built marts yet, and the docs site reads their "
+                               "columns and types from the warehouse: run `make build` first (or set "
+                               "CES_DUCKDB_PATH to a built file).")
         if os.path.exists(cfg.duckdb_path):
             connect(cfg.duckdb_path).close()

@@ -155,6 +155,6 @@ class PostgresWarehouse(Warehouse):
         return f"BI tools: connect as the read-only role {self.cfg.pg_bi_role} and read the schema serving;"
 
     @classmethod
-    def preflight(cls, cfg: Config) -> None:
+    def preflight(cls, cfg: Config, built: bool = False) -> None:
         """The server answers."""
         pg_connect(cfg).close()

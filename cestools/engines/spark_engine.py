@@ -232,5 +232,5 @@ class SparkWarehouse(Warehouse):
                 "(Thrift server or Spark SQL);")
 
     @classmethod
-    def preflight(cls, cfg: Config) -> None:
+    def preflight(cls, cfg: Config, built: bool = False) -> None:
         check_spark(cfg)
