@@ -219,3 +219,20 @@ def test_without_root_the_system_check_stops_with_the_exact_install_command():
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "apt-get install -y openjdk-17-jre-headless" in proc.stderr and "chromium" in proc.stderr
     assert "installing" not in proc.stdout
+
+
+# ---------------------------------------------------------------- names every engine accepts
+
+def test_every_name_that_becomes_a_relation_fits_postgres_63_characters():
+    """PostgreSQL cuts identifiers at 63 bytes and dbt-postgres refuses longer ones: a model,
+    seed or unit test (dbt builds a relation named after each unit test) with a longer name
+    passes on DuckDB and fails only on PostgreSQL."""
+    import yaml
+
+    names = {p.stem: p for p in [*(ROOT / "models").rglob("*.sql"), *(ROOT / "seeds").glob("*.csv")]}
+    for path in (ROOT / "models").rglob("*.yml"):
+        for unit in (yaml.safe_load(path.read_text()) or {}).get("unit_tests", []):
+            names[unit["name"]] = path
+    assert len(names) > 40, "the walk found the project's models and unit tests"
+    too_long = {n: str(p.relative_to(ROOT)) for n, p in names.items() if len(n) > 63}
+    assert not too_long, f"shorten these names to at most 63 characters: {too_long}"

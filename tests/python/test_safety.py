@@ -379,7 +379,7 @@ def test_plain_dbt_ls_from_the_root(tmp_path):
     proc = subprocess.run(["dbt", "ls", "--resource-type", "model"], cwd=project, env=env,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-2000:]
-    assert "ces.marts.fct_customer_engagement" in proc.stdout
+    assert "ces.marts.engagement.fct_customer_engagement" in proc.stdout
     assert (ROOT / "profiles.yml").resolve() == (ROOT / "profiles" / "profiles.yml").resolve()
 
 
