@@ -114,12 +114,14 @@ ranked as (
             partition by point_id, weights_version, segment
             order by engagement_score
         ) as segment_percentile,
-        case
-            when previous_engagement_score <> 0
-                then
-                    100.0 * (engagement_score - previous_engagement_score)
-                    / abs(previous_engagement_score)
-        end as engagement_change_pct
+        -- one type on every engine (DuckDB divides decimals as doubles, PostgreSQL keeps a
+        -- numeric of any scale): the flags compare the same value, and a unit test's expected
+        -- -40 is -40 everywhere. The cast is outside the case, so PostgreSQL keeps its scale.
+        -- The mart rounds it to 2 decimals through this same type.
+        {{ ces_decimal(
+            "case when previous_engagement_score <> 0 then"
+            ~ " 100.0 * (engagement_score - previous_engagement_score) / abs(previous_engagement_score) end",
+            38, 10) }} as engagement_change_pct
 
     from dated
 

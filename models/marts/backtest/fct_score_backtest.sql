@@ -167,21 +167,19 @@ final as (
         {{ ces_decimal(
             'cast(summed.positives as ' ~ ces_data_type('double') ~ ') / summed.population', 9, 6
         ) }} as base_rate,
-        case
-            when summed.positives > 0 and summed.positives < summed.population
-                then {{ ces_decimal(
-                    '(summed.positive_rank_sum - summed.positives * (summed.positives + 1) / 2.0) / ('
-                    ~ 'cast(summed.positives as ' ~ ces_data_type('double') ~ ') '
-                    ~ '* (summed.population - summed.positives))', 9, 6
-                ) }}
-        end as auc,
-        case
-            when summed.positives > 0
-                then {{ ces_decimal(
-                    '(top_decile.top_decile_positives / top_decile.top_decile_size) / ('
-                    ~ 'cast(summed.positives as ' ~ ces_data_type('double') ~ ') / summed.population)', 12, 4
-                ) }}
-        end as top_decile_lift
+        -- the rounding casts wrap the case, not its branch: PostgreSQL drops a branch's
+        -- scale from a case with a null else, and the contract's type is then a bare numeric
+        {{ ces_decimal(
+            'case when summed.positives > 0 and summed.positives < summed.population then'
+            ~ ' (summed.positive_rank_sum - summed.positives * (summed.positives + 1) / 2.0) / ('
+            ~ 'cast(summed.positives as ' ~ ces_data_type('double') ~ ') '
+            ~ '* (summed.population - summed.positives)) end', 9, 6
+        ) }} as auc,
+        {{ ces_decimal(
+            'case when summed.positives > 0 then'
+            ~ ' (top_decile.top_decile_positives / top_decile.top_decile_size) / ('
+            ~ 'cast(summed.positives as ' ~ ces_data_type('double') ~ ') / summed.population) end', 12, 4
+        ) }} as top_decile_lift
 
     from summed
     inner join top_decile
