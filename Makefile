@@ -36,10 +36,11 @@ TEST_DB := warehouse/test/ces_test.duckdb
 OUTCOME ?=
 NONNEG ?=
 MIN_POSITIVES ?= 30
+# make calibrate OUTCOME=churned: fit the outcome's probability on the backtest (MIN_POSITIVES as above)
 # make suggest-thresholds PRECISION=0.5: the highest recall at that precision instead of the best F1
 PRECISION ?=
 
-.PHONY: help setup build demo-data dbt-build publish summary docs metrics dashboard lint test test-fast test-dbt pytest system-deps bench weights-impact backtest suggest-weights suggest-thresholds clean
+.PHONY: help setup build demo-data dbt-build publish summary docs metrics dashboard lint test test-fast test-dbt pytest system-deps bench weights-impact backtest suggest-weights suggest-thresholds calibrate clean
 
 help:
 	@echo "make build                  set up .venv, load demo data into a file with no raw tables, dbt build, publish, print a summary"
@@ -51,6 +52,7 @@ help:
 	@echo "make weights-impact         report what a weight change does (default: version in force vs newest; BASE=v1 COMPARE=v2)"
 	@echo "make backtest               how well each weights version's score predicted the outcomes, and each flag (after make build)"
 	@echo "make suggest-weights OUTCOME=churned  fit weights on the backtest; writes a candidate version to target/suggestions/"
+	@echo "make calibrate OUTCOME=churned  fit the outcome's probability on the backtest; writes a candidate calibration to target/suggestions/"
 	@echo "make suggest-thresholds     the flag thresholds with the best F1 on the backtest (PRECISION=0.5: best recall at that precision)"
 	@echo "make publish                copy the marts to the serving files, only after a whole dbt build of this file passed"
 	@echo "make summary                print the summary of the last build again"
@@ -155,6 +157,9 @@ backtest: setup
 
 suggest-weights: setup
 	$(BIN)/python -m cestools.backtest suggest-weights --outcome '$(OUTCOME)' --min-positives $(MIN_POSITIVES) $(if $(NONNEG),--non-negative)
+
+calibrate: setup
+	$(BIN)/python -m cestools.calibration --outcome '$(OUTCOME)' --min-positives $(MIN_POSITIVES)
 
 suggest-thresholds: setup
 	$(BIN)/python -m cestools.backtest suggest-thresholds $(if $(PRECISION),--precision $(PRECISION)) $(PY_VARS)

@@ -185,6 +185,20 @@ def split_dates(dates: list) -> tuple[list, list]:
     return dates[:-holdout], dates[-holdout:]
 
 
+def check_positives(outcome: str, parts: list[tuple], min_positives: int, what: str) -> None:
+    """Refuse a fit with too few positives, or only positives, on the fitting or the holdout
+    dates: parts are (name, frame with is_positive, dates)."""
+    for name, part, dates in parts:
+        n = int(part["is_positive"].sum())
+        if n < min_positives:
+            raise CesError(
+                f"{outcome}: only {n} positive(s) on the {name} dates ({', '.join(map(str, dates))}); "
+                f"at least {min_positives} are needed (MIN_POSITIVES) for {what} worth reviewing. "
+                "No candidate was written. Wait for more history, or lower MIN_POSITIVES knowingly.")
+        if n == len(part):
+            raise CesError(f"{outcome}: every customer on the {name} dates is positive; nothing to rank.")
+
+
 def fit_weights(data: Dataset, non_negative: bool, c: float = 1.0) -> dict[str, float]:
     """L2 logistic regression on the counts (scikit-learn), oriented so a high score is good:
     returns log-odds per event for the outcome, negated for a bad outcome. With non_negative,
@@ -257,15 +271,8 @@ def suggest_weights(wh, outcome: str, non_negative: bool, min_positives: int,
     frame = data.frame
     train = frame[frame["backtest_date"].isin(train_dates)]
     holdout = frame[frame["backtest_date"].isin(holdout_dates)]
-    for name, part, dates in (("fitting", train, train_dates), ("holdout", holdout, holdout_dates)):
-        n = int(part["is_positive"].sum())
-        if n < min_positives:
-            raise CesError(
-                f"{outcome}: only {n} positive(s) on the {name} dates ({', '.join(map(str, dates))}); "
-                f"at least {min_positives} are needed (MIN_POSITIVES) for weights worth reviewing. "
-                "No candidate was written. Wait for more history, or lower MIN_POSITIVES knowingly.")
-        if n == len(part):
-            raise CesError(f"{outcome}: every customer on the {name} dates is positive; nothing to rank.")
+    check_positives(outcome, [("fitting", train, train_dates), ("holdout", holdout, holdout_dates)],
+                    min_positives, "weights")
     fitted = fit_weights(data, non_negative)
     weights = rescale(data, fitted)
     sign = -1.0 if data.polarity == "bad" else 1.0

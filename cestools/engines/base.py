@@ -40,6 +40,10 @@ class Warehouse:
     def execute(self, sql: str) -> None:
         raise NotImplementedError
 
+    def frame(self, sql: str):
+        """The rows of a query as a pandas DataFrame, with the query's column names."""
+        raise NotImplementedError
+
     def close(self) -> None:
         self.con.close()
 

@@ -55,6 +55,9 @@ class DuckDBWarehouse(Warehouse):
     def execute(self, sql: str) -> None:
         self.con.execute(sql)
 
+    def frame(self, sql: str):
+        return self.con.execute(sql).df()
+
     def schemas(self) -> list[str]:
         return [s for (s,) in self.con.execute(
             "select schema_name from duckdb_schemas() where database_name = current_database()").fetchall()]

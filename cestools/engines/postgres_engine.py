@@ -88,6 +88,13 @@ class PostgresWarehouse(Warehouse):
         with self.con.cursor() as cur:
             cur.execute(sql, params)
 
+    def frame(self, sql: str):
+        import pandas as pd
+
+        with self.con.cursor() as cur:
+            cur.execute(sql)
+            return pd.DataFrame(cur.fetchall(), columns=[c.name for c in cur.description])
+
     def schemas(self) -> list[str]:
         return [s for (s,) in self.fetchall("select nspname from pg_namespace")]
 

@@ -169,6 +169,12 @@ class SparkWarehouse(Warehouse):
     def execute(self, sql: str) -> None:
         self.con.sql(sql)
 
+    def frame(self, sql: str):
+        import pandas as pd
+
+        result = self.con.sql(sql)
+        return pd.DataFrame([tuple(r) for r in result.collect()], columns=result.columns)
+
     def close(self) -> None:
         stop_spark(self.con)
 

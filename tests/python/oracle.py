@@ -362,3 +362,91 @@ def backtest(db_path: str, window_days: int = 30, dates: list[dt.date] | None = 
         return result
     finally:
         con.close()
+
+
+# ------------------------------------------------------------------ outcome probabilities
+
+CALIBRATION_CSV = WEIGHTS_CSV.parent / "ces_calibration.csv"
+
+
+def read_calibration(path: Path = CALIBRATION_CSV) -> dict[str, dict[str, dict]]:
+    """outcome -> version -> {effective_from, intercept, shifts: {segment: c}, coefficients: {term: c}}."""
+    out: dict[str, dict[str, dict]] = defaultdict(dict)
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            version = out[row["outcome"].strip()].setdefault(row["calibration_version"].strip(), {
+                "effective_from": dt.date.fromisoformat(row["effective_from"]), "intercept": 0.0,
+                "shifts": {}, "coefficients": {}})
+            term, segment, c = row["term"].strip(), (row["segment"] or "").strip() or None, float(row["coefficient"])
+            if term == "intercept" and segment is None:
+                version["intercept"] += c
+            elif term == "intercept":
+                version["shifts"][segment] = c
+            else:
+                version["coefficients"][term] = c
+    return out
+
+
+def outcome_probabilities(db_path: str, window_days: int = 30, weights_csv: Path = WEIGHTS_CSV,
+                          outcomes_csv: Path = OUTCOMES_CSV, calibration_csv: Path = CALIBRATION_CSV
+                          ) -> dict[tuple[str, str], tuple[float, dict[str, float]]]:
+    """(customer_id, outcome) -> (probability, features) at the as-of date, as
+    docs/backtests.md states the model: the features of each customer's score (its percentile
+    rank in its segment, its change, the days since its last scored event, its active days and
+    the product types it used in the window), for each outcome whose population it is in (stage
+    of its latest CRM row, and a once-only outcome not already happened), through the
+    calibration version in force."""
+    import math
+
+    deliveries, customers = load(db_path)
+    scored = scored_events(deliveries)
+    as_of = default_as_of(scored)
+    start = as_of - dt.timedelta(days=window_days - 1)
+    score = scores(db_path, as_of, window_days, weights_csv)
+    last_day: dict[str, dt.date] = {}
+    active: dict[str, set] = defaultdict(set)
+    types: dict[str, set] = defaultdict(set)
+    for d in scored:
+        day = d.occurred_at.date()
+        if day <= as_of:
+            last_day[d.customer_key] = max(day, last_day.get(d.customer_key, day))
+            if day >= start:
+                active[d.customer_key].add(day)
+                if d.source == "product":
+                    types[d.customer_key].add(d.event_type)
+    by_segment: dict[str, list[Decimal]] = defaultdict(list)
+    for s in score.values():
+        by_segment[s.segment].append(s.engagement_score)
+    con = duckdb.connect(db_path, read_only=True)
+    try:
+        happened = {(key(c), (clean(o) or "").lower(), at) for c, o, at, _ in
+                    con.execute("select * from raw.customer_outcomes").fetchall() if at is not None}
+    finally:
+        con.close()
+    definitions = read_outcome_definitions(outcomes_csv)
+    calibration = read_calibration(calibration_csv)
+    label_start = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+    result = {}
+    for k, (cid, segment, _plan, stage, *_rest) in customers.items():
+        s = score[cid]
+        peers = by_segment[segment]
+        percentile = (sum(1 for p in peers if p < s.engagement_score) / (len(peers) - 1)) if len(peers) > 1 else 0.0
+        now, before = float(s.engagement_score), float(s.previous_engagement_score)
+        change = max(-1.0, min(1.0, (now - before) / abs(before))) if before != 0 else \
+            (1.0 if now > before else -1.0 if now < before else 0.0)
+        features = {"segment_percentile": percentile, "score_change": change,
+                    "days_since_last_event": float(min((as_of - last_day[k]).days, 90)) if k in last_day else 90.0,
+                    "active_days": float(len(active[k])), "distinct_event_types": float(len(types[k]))}
+        for outcome, spec in definitions.items():
+            versions = calibration.get(outcome, {})
+            in_force = [(v["effective_from"], name) for name, v in versions.items() if v["effective_from"] <= as_of]
+            if not in_force or (spec["eligible"] and (stage or "").strip().lower() not in spec["eligible"]):
+                continue
+            if spec["recurrence"] == "once" and any(hk == k and o == outcome and at < label_start
+                                                     for hk, o, at in happened):
+                continue
+            model = versions[max(in_force)[1]]
+            log_odds = model["intercept"] + model["shifts"].get(segment, 0.0) + sum(
+                c * features[t] for t, c in model["coefficients"].items())
+            result[(cid, outcome)] = (1 / (1 + math.exp(-max(-30.0, min(30.0, log_odds)))), features)
+    return result

@@ -173,6 +173,11 @@ def test_without_outcomes_the_backtest_builds_empty_and_says_so(tmp_path):
         from marts.fct_customer_engagement"""), "the as-of point still scores every customer under every version"
     report = run_backtest(db, "report")
     assert report.returncode != 0 and "The backtest marts are empty" in report.stderr
+    assert query(db, "select count(*) from marts.fct_calibration_backtest") == [(0,)]
+    calibrate = subprocess.run([sys.executable, "-m", "cestools.calibration", "--outcome", "churned"], cwd=ROOT,
+                               capture_output=True, text=True,
+                               env={**os.environ, "CES_DUCKDB_PATH": str(db), "CES_TARGET": "duckdb"})
+    assert calibrate.returncode != 0 and "no backtest date has an answer yet" in calibrate.stderr
 
 
 def run_backtest(db, *args):

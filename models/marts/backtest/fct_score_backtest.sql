@@ -49,17 +49,9 @@ ranked as (
 
     select
         *,
-        cast(
-            rank() over (
-                partition by outcome, backtest_date, weights_version, segment
-                order by oriented_score
-            ) as {{ ces_data_type('double') }}
-        )
-        + cast(
-            count(*) over (
-                partition by outcome, backtest_date, weights_version, segment, oriented_score
-            ) - 1 as {{ ces_data_type('double') }}
-        ) / 2 as average_rank
+        {{ ces_average_rank(
+            'outcome, backtest_date, weights_version, segment', 'oriented_score'
+        ) }} as average_rank
 
     from grouped
 
@@ -170,10 +162,7 @@ final as (
         -- the rounding casts wrap the case, not its branch: PostgreSQL drops a branch's
         -- scale from a case with a null else, and the contract's type is then a bare numeric
         {{ ces_decimal(
-            'case when summed.positives > 0 and summed.positives < summed.population then'
-            ~ ' (summed.positive_rank_sum - summed.positives * (summed.positives + 1) / 2.0) / ('
-            ~ 'cast(summed.positives as ' ~ ces_data_type('double') ~ ') '
-            ~ '* (summed.population - summed.positives)) end', 9, 6
+            ces_rank_auc('summed.positive_rank_sum', 'summed.positives', 'summed.population'), 9, 6
         ) }} as auc,
         {{ ces_decimal(
             'case when summed.positives > 0 then'
