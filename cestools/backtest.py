@@ -90,7 +90,50 @@ def report(wh, recent: int = 2) -> list[str]:
     for flag, outcome, date, _pop, flagged, positives, _tp, precision, recall, lift in flags:
         lines.append(f"  {flag:<31}{outcome:<11}{date!s:<12}{flagged:>8}{positives:>10}"
                      f"{_num(precision, 2):>10}{_num(recall, 2):>8}{_num(lift, 2):>7}")
-    lines += [""] + sentences
+    lines += reliability_report(wh) + [""] + sentences
+    return lines
+
+
+def reliability_report(wh) -> list[str]:
+    """Each outcome's newest calibration version (seeds/ces_calibration.csv), as
+    fct_calibration_backtest measured it on every backtest date: per decile of the probability,
+    the customers, the mean predicted probability and the observed rate over the dates, and the
+    Brier skill against each date's base rate. Dates before its effective_from may be the ones
+    it was fitted on (make calibrate names them)."""
+    newest = """
+        select outcome, max(calibration_version) as calibration_version, max(effective_from) as effective_from
+        from staging.stg_seeds__calibration as s
+        where effective_from = (select max(effective_from) from staging.stg_seeds__calibration as o
+                                where o.outcome = s.outcome)
+        group by outcome"""
+    rows = wh.fetchall(f"""
+        select c.outcome, n.calibration_version, n.effective_from, c.probability_decile, sum(c.customers),
+               sum(c.mean_predicted_probability * c.customers) / sum(c.customers),
+               sum(c.observed_rate * c.customers) / sum(c.customers)
+        from marts.fct_calibration_backtest as c
+        inner join ({newest}) as n on c.outcome = n.outcome and c.calibration_version = n.calibration_version
+        group by c.outcome, n.calibration_version, n.effective_from, c.probability_decile
+        order by c.outcome, c.probability_decile""")
+    if not rows:
+        return ["", "Calibrated probabilities: none measured yet (seeds/ces_calibration.csv; make calibrate, "
+                    "docs/backtests.md)."]
+    skill = {(o, v): s for o, v, s in wh.fetchall("""
+        select outcome, calibration_version,
+               1 - sum(brier_score * population) / sum(base_rate_brier_score * population)
+        from (select distinct outcome, calibration_version, backtest_date, population, brier_score,
+                     base_rate_brier_score
+              from marts.fct_calibration_backtest) as dated
+        group by outcome, calibration_version""")}
+    lines = ["", "Calibrated probabilities: each outcome's newest calibration on every backtest date "
+                 "(reliability: deciles of the probability)",
+             f"  {'outcome':<11}{'version':<9}{'decile':>7}{'customers':>11}{'predicted':>11}{'observed':>10}"]
+    for outcome, version, _eff, decile, customers, predicted, observed in rows:
+        lines.append(f"  {outcome:<11}{version:<9}{decile:>7}{customers:>11}{float(predicted):>11.3f}"
+                     f"{float(observed):>10.3f}")
+    for outcome, version, effective in sorted({(r[0], r[1], r[2]) for r in rows}):
+        s = skill.get((outcome, version))
+        lines.append(f"  {outcome} {version} (effective {effective}): Brier skill "
+                     f"{'-' if s is None else f'{float(s):+.3f}'} against each date's base rate")
     return lines
 
 

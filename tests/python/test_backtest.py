@@ -261,3 +261,9 @@ def test_the_report_ends_with_a_plain_sentence_per_outcome(demo_db):
     assert [line.split()[0] in {"v1", "v2", "v3"} for line in last] == [True] * 3, last
     assert {o for o in ("churned", "converted", "upgraded") if any(o in line for line in last)} == \
         {"churned", "converted", "upgraded"}
+    # before the sentences: the reliability of each outcome's newest calibration, ten deciles each
+    deciles = [line.split() for line in proc.stdout.splitlines() if line.startswith("  ") and len(line.split()) == 6
+               and line.split()[0] in ("churned", "converted", "upgraded") and line.split()[2].isdigit()]
+    assert sorted((d[0], int(d[2])) for d in deciles) == sorted(
+        (o, i) for o in ("churned", "converted", "upgraded") for i in range(1, 11)), deciles
+    assert sum(1 for line in proc.stdout.splitlines() if "Brier skill" in line) == 3

@@ -131,6 +131,17 @@ def test_contribution_metrics_by_event_type_and_customer_segment(mf_project, dem
     assert_equal(query(mf_project, tmp_path, ["contribution_points", "scored_events"], keys), expected, keys)
 
 
+def test_mean_outcome_probability_per_segment_and_outcome(mf_project, demo_serving, tmp_path):
+    rows = sql(demo_serving, """select p.outcome, c.segment, avg(p.probability), count(*)
+                                from fct_customer_outcome_probability p
+                                join fct_customer_engagement c using (customer_id) group by all""")
+    assert {r[0] for r in rows} == {"churned", "converted", "upgraded"} and len({r[1] for r in rows}) >= 3
+    keys = ["customer_outcome__outcome", "customer__segment"]
+    expected = {(r[0], r[1]): {"mean_outcome_probability": r[2], "customers_with_a_probability": r[3]} for r in rows}
+    assert_equal(query(mf_project, tmp_path, ["mean_outcome_probability", "customers_with_a_probability"], keys),
+                 expected, keys)
+
+
 def test_monthly_score_with_the_weights_of_the_month_and_the_latest(mf_project, demo_serving, tmp_path):
     rows = sql(demo_serving, """select strftime(month_start, '%Y-%m-%d'), sum(engagement_score),
                                        sum(engagement_score_latest_weights), count(*)
