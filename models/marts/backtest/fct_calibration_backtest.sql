@@ -94,7 +94,8 @@ deciles as (
         probability_decile,
         count(*) as customers,
         avg(probability) as mean_predicted_probability,
-        avg(observed) as observed_rate
+        -- a share over a wide decimal: Spark's avg of a decimal keeps only 4 more decimals
+        {{ ces_share('is_positive') }} as observed_rate
 
     from ranked
     group by
