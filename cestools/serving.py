@@ -29,5 +29,27 @@ def is_earlier_build_table(table: str, marts: list[str], invocation: str) -> boo
     return bool(re.match(pattern, table)) and table not in {build_table(m, invocation) for m in marts}
 
 
+# a file the publish step writes before its atomic rename: .<final name>.ces-<pid>.tmp, where
+# pid is the writing process; DuckDB adds .wal to a database file's name while it writes
+TEMPORARY = re.compile(r"^\.(?P<final>.+)\.ces-(?P<pid>[0-9]+)\.tmp(\.wal)?$")
+
+
+def temporary_name(final: str, pid: int) -> str:
+    """The name of the temporary file a process writes before it renames it to final."""
+    return f".{final}.ces-{pid}.tmp"
+
+
+def leftover_temporaries(names: list[str], finals: set[str], is_alive) -> list[str]:
+    """The files among names that a publish may remove: temporaries (TEMPORARY) of one of the
+    files it publishes there (finals) written by a process that is no longer alive. A file of a
+    live process (a publish still writing), or any other name, is never one of them."""
+    found = []
+    for name in names:
+        match = TEMPORARY.match(name)
+        if match and match["final"] in finals and not is_alive(int(match["pid"])):
+            found.append(name)
+    return sorted(found)
+
+
 def pii_note(with_pii: bool) -> str:
     return "" if with_pii else " (customer_name left out; set ces_serve_customer_name to serve it)"

@@ -18,7 +18,7 @@ from cestools.config import Config
 from cestools.engines.base import Log, Warehouse
 from cestools.errors import CesError, lock_message
 from cestools.ownership import SYSTEM_SCHEMAS
-from cestools.serving import served_columns
+from cestools.serving import leftover_temporaries, served_columns, temporary_name
 
 
 def connect(path: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -38,6 +38,29 @@ def replace_atomically(tmp: Path, final: Path) -> None:
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, final)
+
+
+def is_alive(pid: int) -> bool:
+    """Whether a process with this id is running (one of another user counts: it may be a
+    publish too)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_leftovers(folder: Path, finals: set[str]) -> list[str]:
+    """Remove the temporary files in folder of publishes that died (serving.leftover_temporaries)
+    and return their names; nothing else in the folder is touched."""
+    if not folder.is_dir():
+        return []
+    names = leftover_temporaries([p.name for p in folder.iterdir() if p.is_file()], finals, is_alive)
+    for name in names:
+        (folder / name).unlink(missing_ok=True)
+    return names
 
 
 class DuckDBWarehouse(Warehouse):
@@ -86,7 +109,11 @@ class DuckDBWarehouse(Warehouse):
         parquet_dir = Path(self.cfg.serving_parquet_dir)
         serving.parent.mkdir(parents=True, exist_ok=True)
         parquet_dir.mkdir(parents=True, exist_ok=True)
-        tmp_db = serving.with_name(f".{serving.name}.{os.getpid()}.tmp")
+        removed = [*remove_leftovers(serving.parent, {serving.name}),
+                   *remove_leftovers(parquet_dir, {f"{name}.parquet" for _schema, name in marts})]
+        if removed:
+            log(f"removed {len(removed)} temporary file(s) of publishes that died: {', '.join(removed)}")
+        tmp_db = serving.with_name(temporary_name(serving.name, os.getpid()))
         tmp_db.unlink(missing_ok=True)
         staged: list[tuple[Path, Path]] = []  # (temporary file, destination)
         con = duckdb.connect()
@@ -101,7 +128,7 @@ class DuckDBWarehouse(Warehouse):
                     raise CesError(f"build.{schema}.{name} does not exist: run make build first")
                 cols = ", ".join(f'"{c}"' for c in served_columns(columns, with_pii))
                 con.execute(f'create table serving.main."{name}" as select {cols} from build."{schema}"."{name}"')
-                tmp_parquet = parquet_dir / f".{name}.parquet.{os.getpid()}.tmp"
+                tmp_parquet = parquet_dir / temporary_name(f"{name}.parquet", os.getpid())
                 con.execute(f"copy serving.main.\"{name}\" to '{tmp_parquet}' (format parquet)")
                 staged.append((tmp_parquet, parquet_dir / f"{name}.parquet"))
                 rows = con.execute(f'select count(*) from serving.main."{name}"').fetchone()[0]

@@ -236,3 +236,18 @@ def test_every_name_that_becomes_a_relation_fits_postgres_63_characters():
     assert len(names) > 40, "the walk found the project's models and unit tests"
     too_long = {n: str(p.relative_to(ROOT)) for n, p in names.items() if len(n) > 63}
     assert not too_long, f"shorten these names to at most 63 characters: {too_long}"
+
+
+# ------------------------------------------------------- publish: leftovers of a dead process
+
+def test_only_temporaries_of_dead_processes_that_publish_writes_are_leftovers():
+    finals = {"serving.duckdb", "fct_a.parquet"}
+    alive = {100}
+    names = [".serving.duckdb.ces-7.tmp", ".serving.duckdb.ces-7.tmp.wal", ".fct_a.parquet.ces-8.tmp",
+             ".serving.duckdb.ces-100.tmp",        # a publish still writing
+             ".other.duckdb.ces-7.tmp",            # not a file publish writes here
+             ".serving.duckdb.7.tmp", "serving.duckdb", "notes.ces-7.tmp", ".serving.duckdb.ces-x.tmp",
+             ".serving.duckdb.ces-7.tmp.bak"]
+    assert serving.leftover_temporaries(names, finals, lambda pid: pid in alive) == [
+        ".fct_a.parquet.ces-8.tmp", ".serving.duckdb.ces-7.tmp", ".serving.duckdb.ces-7.tmp.wal"]
+    assert serving.TEMPORARY.match(serving.temporary_name("serving.duckdb", 42))["pid"] == "42"

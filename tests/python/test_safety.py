@@ -423,3 +423,40 @@ def test_a_team_table_in_a_schema_the_project_builds_is_never_dropped(project, t
     out = built.stdout + built.stderr
     assert built.returncode != 0 and 'ces_raw_schema is "raw", but no schema of that name exists' in out, out[-2000:]
     assert checksums(db, skip=()) == before, "no demo data was written beside the team's table, nothing dropped"
+
+
+def test_publish_removes_the_temporaries_of_dead_publishes_and_nothing_else(tmp_path):
+    """A publish killed mid-way leaves .<file>.ces-<pid>.tmp files; the next publish removes
+    those whose process is gone, keeps a live publish's and every other file, and serves."""
+    from cestools import config, engines, serving
+
+    build = tmp_path / "ces.duckdb"
+    con = duckdb.connect(str(build))
+    con.execute("create schema marts; create table marts.fct_a as select 1 as customer_id")
+    con.close()
+    out = tmp_path / "out"
+    (out / "serving").mkdir(parents=True)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a process id that no longer runs
+    dead = [out / serving.temporary_name("serving.duckdb", gone.pid),
+            out / (serving.temporary_name("serving.duckdb", gone.pid) + ".wal"),
+            out / "serving" / serving.temporary_name("fct_a.parquet", gone.pid)]
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # a publish still writing
+    kept = [out / serving.temporary_name("serving.duckdb", running.pid),
+            out / f".serving.duckdb.{gone.pid}.tmp", out / "serving" / "team_notes.tmp",
+            out / "serving" / serving.temporary_name("team_file.parquet", gone.pid)]
+    for f in dead + kept:
+        f.write_bytes(b"x")
+    cfg = config.load({"CES_DUCKDB_PATH": str(build), "CES_SERVING_PATH": str(out / "serving.duckdb")})
+    wh = engines.open_warehouse(cfg, read_only=True)
+    logged = []
+    try:
+        wh.publish([("marts", "fct_a")], False, "0" * 32, logged.append)
+    finally:
+        running.kill()
+        running.wait()
+    assert not any(f.exists() for f in dead), [f.name for f in dead if f.exists()]
+    assert all(f.read_bytes() == b"x" for f in kept)
+    assert any("removed 3 temporary file(s)" in line for line in logged), logged
+    assert query(out / "serving.duckdb", "select customer_id from fct_a") == [(1,)]
+    assert (out / "serving" / "fct_a.parquet").exists()
