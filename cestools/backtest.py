@@ -369,8 +369,8 @@ def suggest_weights(wh, outcome: str, non_negative: bool, min_positives: int,
 
 # --------------------------------------------------------------- suggested thresholds
 
-GRID_COLUMNS = ["flag", "outcome", "threshold_1", "value_1", "threshold_2", "value_2", "true_positives",
-                "flagged", "positives", "population"]
+GRID_COLUMNS = ["flag", "outcome", "definition", "threshold_1", "value_1", "threshold_2", "value_2",
+                "true_positives", "flagged", "positives", "population"]
 
 
 def threshold_grid_sql(cli_vars: str | None) -> str:
@@ -399,41 +399,59 @@ def measure(tp: int, flagged: int, positives: int) -> tuple[float | None, float 
 
 def suggest_thresholds(wh, current: dict, min_precision: float | None, grid_sql: str) -> list[str]:
     """The thresholds that would have done best on the backtest, from the rows of grid_sql
-    (threshold_grid_sql): the best F1, or the highest recall at min_precision."""
+    (threshold_grid_sql): the best F1, or the highest recall at min_precision; per flag by its
+    rule, and, for a flag with an outcome, by the minimum probability of that outcome."""
     grid = fetch_frame(wh, grid_sql, GRID_COLUMNS)
     if grid.empty:
         raise CesError(NO_OUTCOMES)
     goal = "best F1" if min_precision is None else f"highest recall with precision >= {min_precision:g}"
-    lines = [f"Suggested flag thresholds ({goal}, on every backtest date; version in force at each date)"]
+    lines = [f"Suggested flag thresholds ({goal}, on every backtest date; version in force at each date;",
+             " by probability: the calibration in force at the as-of date)"]
     for flag in sorted(grid["flag"].unique()):
-        # the first best in the order of the thresholds' values, so ties resolve the same way everywhere
-        rows = grid[grid["flag"] == flag].sort_values(["value_1", "value_2"], na_position="first")
-        names = [n for n in (rows["threshold_1"].iloc[0], rows["threshold_2"].iloc[0]) if isinstance(n, str) and n]
-        best, now_row = None, None
-        for row in rows.itertuples(index=False):
-            values = dict(zip(names, (int(row.value_1), *([] if len(names) < 2 else [int(row.value_2)])), strict=True))
-            precision, recall, f1 = measure(int(row.true_positives), int(row.flagged), int(row.positives))
-            if values == {n: int(current[n]) for n in names}:
-                now_row = (values, precision, recall, f1)
-            key = f1 if min_precision is None else (recall or 0) if (precision or 0) >= min_precision else -1
-            if best is None or key > best[0]:
-                best = (key, values, precision, recall, f1)
-        first = rows.iloc[0]
-        now, p_now, r_now, f_now = now_row  # the grid holds the current values (ces_flag_threshold_grid)
-        lines += ["", f"  {flag} -> {first['outcome']} ({int(first['positives'])} positives of {int(first['population'])})",
-                  f"    now:       {_vars(now):<58} precision {_num(p_now, 2)}  recall {_num(r_now, 2)}  F1 {f_now:.2f}"]
-        if best[0] < 0:
-            lines.append(f"    suggested: no thresholds reach precision {min_precision:g}")
-        else:
-            _, values, precision, recall, f1 = best
-            lines.append(f"    suggested: {_vars(values):<58} precision {_num(precision, 2)}  recall "
-                         f"{_num(recall, 2)}  F1 {f1:.2f}")
-    lines += ["", "A suggestion only: change the vars in dbt_project.yml in a pull request (docs/backtests.md)."]
+        for definition in ("rule", "probability"):
+            rows = grid[(grid["flag"] == flag) & (grid["definition"] == definition)]
+            if not rows.empty:
+                lines += ["", *_suggest_one(flag, definition, rows, current, min_precision)]
+    lines += ["", "A suggestion only: change the vars in dbt_project.yml in a pull request (docs/backtests.md).",
+              "A flag is defined by probability when its ces_*_min_probability var is set (docs/using-the-score.md)."]
+    return lines
+
+
+def _suggest_one(flag: str, definition: str, rows, current: dict, min_precision: float | None) -> list[str]:
+    """The lines of one flag and definition: now (when that definition is the one set) and suggested."""
+    # the first best in the order of the thresholds' values, so ties resolve the same way everywhere
+    rows = rows.sort_values(["value_1", "value_2"], na_position="first")
+    names = [n for n in (rows["threshold_1"].iloc[0], rows["threshold_2"].iloc[0]) if isinstance(n, str) and n]
+    cast = float if definition == "probability" else int
+    now_values = {n: cast(current[n]) for n in names if current.get(n) is not None}
+    best, now_row = None, None
+    for row in rows.itertuples(index=False):
+        values = dict(zip(names, (cast(row.value_1), *([] if len(names) < 2 else [cast(row.value_2)])), strict=True))
+        precision, recall, f1 = measure(int(row.true_positives), int(row.flagged), int(row.positives))
+        if values == now_values:
+            now_row = (values, precision, recall, f1)
+        key = f1 if min_precision is None else (recall or 0) if (precision or 0) >= min_precision else -1
+        if best is None or key > best[0]:
+            best = (key, values, precision, recall, f1)
+    first = rows.iloc[0]
+    lines = [f"  {flag} by {definition} -> {first['outcome']} "
+             f"({int(first['positives'])} positives of {int(first['population'])})"]
+    if now_row is None:  # the grid holds the current values of the definition that is set
+        lines.append(f"    now:       {'not set: ' + names[0] + ' is null (the rule is used)':<58}")
+    else:
+        now, p_now, r_now, f_now = now_row
+        lines.append(f"    now:       {_vars(now):<58} precision {_num(p_now, 2)}  recall {_num(r_now, 2)}  F1 {f_now:.2f}")
+    if best[0] < 0:
+        lines.append(f"    suggested: no thresholds reach precision {min_precision:g}")
+    else:
+        _, values, precision, recall, f1 = best
+        lines.append(f"    suggested: {_vars(values):<58} precision {_num(precision, 2)}  recall "
+                     f"{_num(recall, 2)}  F1 {f1:.2f}")
     return lines
 
 
 def _vars(values: dict) -> str:
-    return ", ".join(f"{k}: {v}" for k, v in values.items())
+    return ", ".join(f"{k}: {v:g}" if isinstance(v, float) else f"{k}: {v}" for k, v in values.items())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,6 +24,12 @@
         {%- endif -%}
         {%- do problems.append(ces_check_number('ces_churn_drop_pct', 0, 100, min_exclusive=true)) -%}
         {%- do problems.append(ces_check_number('ces_upsell_min_percentile', 0, 100)) -%}
+        {%- for name in ['ces_trial_min_probability', 'ces_churn_min_probability', 'ces_upsell_min_probability'] -%}
+            {%- if var(name) is not none -%}
+                {%- do problems.append(ces_check_number(name, 0, 1, min_exclusive=true)
+                    ~ ("; or null for the flag's rule" if ces_check_number(name, 0, 1, min_exclusive=true) else "")) -%}
+            {%- endif -%}
+        {%- endfor -%}
         {%- do problems.append(ces_check_date('ces_as_of_date', nullable=true)) -%}
         {%- do problems.append(ces_check_date('ces_min_occurred_date', nullable=false)) -%}
         {%- for name in ['ces_serve_customer_name', 'ces_allow_empty_window'] -%}

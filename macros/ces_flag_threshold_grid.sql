@@ -1,8 +1,12 @@
 {#- make suggest-thresholds: every flag's precision and recall on the backtest (the version in
     force at each backtest date) for each combination of a grid of thresholds, computed with
     the flag's own rule (ces_flag_rule), never a copy of it. One row per flag and combination:
-    its outcome, the thresholds as (threshold_1, value_1, threshold_2, value_2), true_positives, flagged,
-    positives and population. The grid holds the current var values too. Compiled with
+    its outcome, its definition (rule), the thresholds as (threshold_1, value_1, threshold_2,
+    value_2), true_positives, flagged, positives and population. The grid holds the current var
+    values too. The flags with an outcome are also evaluated by probability (definition
+    probability, macro ces_flag_probability_rule) for minimum probabilities 0.01 to 0.99 and
+    the var's value, reading int_point_flags' probabilities (the calibration in force at the
+    as-of date) at the same points. Compiled with
     `dbt compile --inline "{{ ces_flag_threshold_grid() }}"` and run by cestools/backtest.py. -#}
 {% macro ces_flag_threshold_grid() -%}
     {%- set candidates = {
@@ -14,6 +18,8 @@
         'ces_training_min_active_days': range(0, 31),
         'ces_training_max_event_types': range(0, 13),
     } -%}
+    {%- set double = ces_data_type('double') -%}
+    {%- set by_probability = ces_flag_probability_vars() -%}
 with
 
 population as (
@@ -28,7 +34,12 @@ population as (
         scores.distinct_event_types,
         scores.days_since_last_event,
         scores.engagement_change_pct,
-        scores.segment_percentile
+        scores.segment_percentile,
+        case population.flag
+            {%- for flag in by_probability %}
+                when '{{ flag }}' then flags.{{ flag }}_probability
+            {%- endfor %}
+        end as probability
 
     from {{ ref('int_backtest_population') }} as population
     inner join {{ ref('int_point_scores') }} as scores
@@ -37,6 +48,11 @@ population as (
             and scores.point_kind = 'backtest'
             and population.weights_version = scores.weights_version
             and population.customer_key = scores.customer_key
+    inner join {{ ref('int_point_flags') }} as flags
+        on
+            scores.point_id = flags.point_id
+            and scores.weights_version = flags.weights_version
+            and scores.customer_key = flags.customer_key
     where population.is_version_in_force and population.flag is not null
 
 ),
@@ -66,10 +82,11 @@ evaluated_{{ loop.index }} as (
     select
         '{{ flag }}' as flag,
         max(population.outcome) as outcome,
+        'rule' as definition,
         '{{ names[0] }}' as threshold_1,
-        grid.{{ names[0] }} as value_1,
+        cast(grid.{{ names[0] }} as {{ double }}) as value_1,
         {{ "'" ~ names[1] ~ "'" if names | length > 1 else "cast(null as " ~ dbt.type_string() ~ ")" }} as threshold_2,
-        {{ "grid." ~ names[1] if names | length > 1 else "cast(null as integer)" }} as value_2,
+        cast({{ "grid." ~ names[1] if names | length > 1 else "null" }} as {{ double }}) as value_2,
         sum(case when population.is_positive and {{ ces_flag_rule(flag, thresholds) }} then 1 else 0 end)
             as true_positives,
         sum(case when {{ ces_flag_rule(flag, thresholds) }} then 1 else 0 end) as flagged,
@@ -84,12 +101,59 @@ evaluated_{{ loop.index }} as (
 ),
 {% endfor %}
 
+probability_grid as (
+
+    {%- for minimum in range(1, 100) %}
+        select cast({{ minimum / 100 }} as {{ double }}) as min_probability union all
+    {%- endfor %}
+    {%- for flag, setting in by_probability.items() if var(setting['var']) is not none %}
+        select cast({{ var(setting['var']) }} as {{ double }}) as min_probability union all
+    {%- endfor %}
+        select cast(null as {{ double }}) as min_probability
+
+),
+
+probability_evaluated as (
+
+    select
+        population.flag,
+        max(population.outcome) as outcome,
+        'probability' as definition,
+        case population.flag
+            {%- for flag, setting in by_probability.items() %}
+                when '{{ flag }}' then '{{ setting['var'] }}'
+            {%- endfor %}
+        end as threshold_1,
+        grid.min_probability as value_1,
+        cast(null as {{ dbt.type_string() }}) as threshold_2,
+        cast(null as {{ double }}) as value_2,
+        sum(
+            case
+                when population.is_positive
+                    and {{ ces_flag_probability_rule('population.probability', 'grid.min_probability') }}
+                    then 1
+                else 0
+            end
+        ) as true_positives,
+        sum(case when {{ ces_flag_probability_rule('population.probability', 'grid.min_probability') }} then 1 else 0 end)
+            as flagged,
+        sum(case when population.is_positive then 1 else 0 end) as positives,
+        count(*) as population
+
+    from population
+    cross join (select distinct min_probability from probability_grid where min_probability is not null) as grid
+    where population.flag in ('{{ by_probability | join("', '") }}')
+    group by population.flag, grid.min_probability
+
+),
+
 evaluated as (
 
     {% for flag in ces_flag_threshold_vars() -%}
         select * from evaluated_{{ loop.index }}
-        {% if not loop.last %}union all{% endif %}
+        union all
     {% endfor %}
+    select * from probability_evaluated
 
 )
 

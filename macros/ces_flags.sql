@@ -5,7 +5,10 @@
     ces_flags() gives the four flag columns with the thresholds of the vars: int_point_scores
     applies them at every scoring point, so the backtest measures exactly the rules the mart
     applies. ces_flag_threshold_grid() (make suggest-thresholds) evaluates the same rules over
-    the backtest for a grid of thresholds. -#}
+    the backtest for a grid of thresholds.
+    A flag that has an outcome can be defined by probability instead (ces_flag_definition):
+    when its var ces_<use>_min_probability is set, int_point_flags raises it for a customer
+    whose probability of the outcome (int_outcome_probabilities) is at least that var. -#}
 
 {% macro ces_flag_threshold_vars() -%}
     {{ return({
@@ -58,4 +61,26 @@
     {%- for flag in ces_flag_threshold_vars() -%}
         {{ ces_flag_rule(flag, thresholds) }} as {{ flag }}{{ "," if not loop.last }}
     {% endfor -%}
+{%- endmacro %}
+
+{#- The flags that can be defined by probability: the var holding the minimum probability
+    (null: the rule) and the words a flag reason uses for the outcome. -#}
+{% macro ces_flag_probability_vars() -%}
+    {{ return({
+        'is_trial_conversion_candidate': {'var': 'ces_trial_min_probability', 'words': 'conversion'},
+        'is_churn_risk': {'var': 'ces_churn_min_probability', 'words': 'churn'},
+        'is_upsell_candidate': {'var': 'ces_upsell_min_probability', 'words': 'upgrade'},
+    }) }}
+{%- endmacro %}
+
+{#- 'probability' when the flag's var ces_<use>_min_probability is set, else 'rule'. -#}
+{% macro ces_flag_definition(flag) -%}
+    {%- set by_probability = ces_flag_probability_vars().get(flag) -%}
+    {{ return('probability' if by_probability and var(by_probability['var']) is not none else 'rule') }}
+{%- endmacro %}
+
+{#- The probability definition of a flag, written once: raised when the probability of its
+    outcome is at least the minimum; never without a probability. -#}
+{% macro ces_flag_probability_rule(probability, minimum) -%}
+    coalesce({{ probability }} >= {{ minimum }}, false)
 {%- endmacro %}

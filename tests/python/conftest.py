@@ -212,3 +212,22 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("figures")
         for line in lines:
             terminalreporter.write_line(f"  {line}")
+
+
+def flag_backtest_and_suggestions(db_path: Path, cli_vars: str | None, monkeypatch) -> tuple[list[str], dict]:
+    """`make suggest-thresholds`' lines for the build in db_path under cli_vars, and the totals
+    of its fct_flag_backtest (version in force) per flag: (true positives, flagged, positives)."""
+    from cestools import backtest, config, engines, settings
+
+    monkeypatch.setenv("CES_DUCKDB_PATH", str(db_path))
+    monkeypatch.setenv("CES_TARGET", "duckdb")
+    grid_sql = backtest.threshold_grid_sql(cli_vars)
+    wh = engines.open_warehouse(config.load())
+    try:
+        lines = backtest.suggest_thresholds(wh, settings.project_vars(cli_vars), None, grid_sql)
+        totals = {flag: (tp, flagged, pos) for flag, tp, flagged, pos in wh.fetchall("""
+            select flag, sum(true_positives), sum(flagged), sum(positives) from marts.fct_flag_backtest
+            where is_version_in_force group by flag""")}
+    finally:
+        wh.close()
+    return lines, totals

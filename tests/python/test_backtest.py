@@ -11,7 +11,7 @@ import sys
 
 import duckdb
 import pytest
-from conftest import ROOT, create_raw, dbt, generate, query
+from conftest import ROOT, create_raw, dbt, flag_backtest_and_suggestions, generate, query
 from oracle import backtest as oracle_backtest
 
 from cestools import backtest
@@ -189,19 +189,7 @@ def test_flag_backtest_matches_the_thresholds_it_suggests_from(demo_db, monkeypa
     """suggest-thresholds evaluates the flags' own SQL rule over a grid of thresholds: at today's
     vars it must give the mart's precision and recall, or its suggestions would be about another
     rule."""
-    from cestools import config, engines, settings
-
-    monkeypatch.setenv("CES_DUCKDB_PATH", str(demo_db))
-    monkeypatch.setenv("CES_TARGET", "duckdb")
-    grid_sql = backtest.threshold_grid_sql(None)
-    wh = engines.open_warehouse(config.load())
-    try:
-        lines = backtest.suggest_thresholds(wh, settings.project_vars(), None, grid_sql)
-        totals = {flag: (tp, flagged, pos) for flag, tp, flagged, pos in wh.fetchall("""
-            select flag, sum(true_positives), sum(flagged), sum(positives) from marts.fct_flag_backtest
-            where is_version_in_force group by flag""")}
-    finally:
-        wh.close()
+    lines, totals = flag_backtest_and_suggestions(demo_db, None, monkeypatch)
     for flag, (tp, flagged, pos) in totals.items():
         now = next(line for i, line in enumerate(lines) if i and flag in lines[i - 1] and "now:" in line)
         precision = f"precision {tp / flagged:.2f}" if flagged else "precision -"

@@ -6,12 +6,15 @@ fct_calibration_backtest)."""
 from __future__ import annotations
 
 import csv
+import json
 import os
+import shutil
 import subprocess
 import sys
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from conftest import ROOT, query
+from conftest import ROOT, dbt, flag_backtest_and_suggestions, query
 from oracle import outcome_probabilities
 
 from cestools import calibration, config, engines
@@ -111,3 +114,46 @@ def test_calibrate_refuses_with_too_few_positives_or_an_unknown_outcome(demo_db)
     assert unknown.returncode != 0 and "allowed: an outcome of seeds/ces_outcomes.csv" in unknown.stderr
     missing = run_calibrate(demo_db)
     assert missing.returncode != 0 and "OUTCOME is missing" in missing.stderr
+
+
+PROBABILITY_VARS = {"ces_trial_min_probability": 0.25, "ces_churn_min_probability": 0.06,
+                    "ces_upsell_min_probability": 0.03}
+FLAG_OUTCOMES = {"is_trial_conversion_candidate": ("converted", "ces_trial_min_probability", "conversion"),
+                 "is_churn_risk": ("churned", "ces_churn_min_probability", "churn"),
+                 "is_upsell_candidate": ("upgraded", "ces_upsell_min_probability", "upgrade")}
+
+
+def test_flags_by_probability_follow_the_oracles_probabilities(demo_db, tmp_path, monkeypatch):
+    """With the three ces_*_min_probability vars set, each flag of fct_customer_engagement is
+    raised exactly for the customers whose probability (recomputed by the oracle from raw
+    data) reaches its var, its reason gives that probability, and the backtest of those flags
+    (fct_flag_backtest) is the suggest-thresholds grid's row at the same minimum."""
+    db = tmp_path / "ces.duckdb"
+    shutil.copy2(demo_db, db)
+    cli_vars = json.dumps(PROBABILITY_VARS)
+    dbt(db, "run", "-s", "int_point_flags+", vars=PROBABILITY_VARS)
+    expected = outcome_probabilities(str(db))
+    rows = query(db, f"""select customer_id, flag_reasons, {', '.join(FLAG_OUTCOMES)}
+                         from marts.fct_customer_engagement""")
+    assert len(rows) > 1000
+    raised = dict.fromkeys(FLAG_OUTCOMES, 0)
+    for customer_id, reasons, *flags in rows:
+        for (flag, (outcome, name, words)), is_flagged in zip(FLAG_OUTCOMES.items(), flags, strict=True):
+            p = expected.get((customer_id, outcome), (None,))[0]
+            p = None if p is None else round(p, 6)  # the mart stores 6 decimals
+            assert is_flagged == (p is not None and p >= PROBABILITY_VARS[name]), (customer_id, flag, p)
+            if is_flagged:
+                raised[flag] += 1
+                percent = int(Decimal(str(p * 100)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+                assert f"{words} probability {percent}% within 30 days" in reasons, (customer_id, reasons, p)
+            else:
+                assert f"{words} probability" not in (reasons or "")
+    assert all(raised.values()), raised  # each definition raised some flags on this demo
+
+    lines, totals = flag_backtest_and_suggestions(db, cli_vars, monkeypatch)
+    for flag, (_outcome, name, _words) in FLAG_OUTCOMES.items():
+        tp, flagged, pos = totals[flag]
+        now = lines[lines.index(next(line for line in lines if f"{flag} by probability" in line)) + 1]
+        assert f"{name}: {PROBABILITY_VARS[name]:g}" in now, now
+        precision = f"precision {tp / flagged:.2f}" if flagged else "precision -"
+        assert precision in now and f"recall {tp / pos:.2f}" in now, (flag, now)

@@ -3,7 +3,8 @@
     outcome only when its whole horizon has been observed: D + horizon_days on or before the
     last day an outcome or event was loaded. The label: the outcome occurs in
     (D, D + horizon_days], by occurred_at. oriented_score is the score signed so that higher
-    should mean more of a good outcome and less of a bad one. -#}
+    should mean more of a good outcome and less of a bad one. is_flagged is the outcome's flag
+    by its definition at D (int_point_flags: rule or probability). -#}
 with
 
 population as (
@@ -22,6 +23,13 @@ outcome_rows as (
 daily_events as (
 
     select * from {{ ref('int_engagement_events_daily') }}
+
+),
+
+flags as (
+
+    select * from {{ ref('int_point_flags') }}
+    where point_kind = 'backtest'
 
 ),
 
@@ -92,7 +100,11 @@ answered as (
         population.segment,
         population.engagement_score,
         population.oriented_score,
-        population.is_flagged,
+        case population.flag
+            {%- for flag in ces_flag_threshold_vars() %}
+                when '{{ flag }}' then flags.{{ flag }}
+            {%- endfor %}
+        end as is_flagged,
         positives.customer_key is not null as is_positive
 
     from population
@@ -100,6 +112,11 @@ answered as (
         on
             population.scoring_date = labeled.backtest_date
             and population.outcome = labeled.outcome
+    inner join flags
+        on
+            population.point_id = flags.point_id
+            and population.weights_version = flags.weights_version
+            and population.customer_key = flags.customer_key
     left join positives
         on
             population.scoring_date = positives.backtest_date

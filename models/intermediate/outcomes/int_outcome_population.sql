@@ -1,7 +1,7 @@
 {#- Who each outcome is predicted for: per scoring point (the as-of point and every backtest
     point), outcome, weights version and customer in the outcome's population at D: in the
     CRM at D, in an eligible stage at D and, for a once-only outcome, not one it already
-    happened to by the end of D. With the score, the outcome's flag and what the features of a
+    happened to by the end of D. With the score and what the features of a
     calibration read (ces_outcome_features). int_backtest_population adds the answer on the
     dates whose horizon has been observed; int_outcome_features feeds the probabilities. -#}
 with
@@ -67,13 +67,7 @@ population as (
         case
             when definitions.polarity = 'bad' then -scores.engagement_score
             else scores.engagement_score
-        end as oriented_score,
-        case definitions.flag
-            when 'is_trial_conversion_candidate' then scores.is_trial_conversion_candidate
-            when 'is_churn_risk' then scores.is_churn_risk
-            when 'is_upsell_candidate' then scores.is_upsell_candidate
-            when 'needs_training' then scores.needs_training
-        end as is_flagged
+        end as oriented_score
 
     from scores
     cross join definitions

@@ -1,9 +1,10 @@
 {#- Every customer the CRM knows at each scoring point, scored under every weights version:
     Σ w·n over the window and over the previous window (int_point_contributions), recency and
     breadth (int_point_activity), the change, the percentile rank within its segment at the
-    point, the tier, and the four flags (macro ces_flags). fct_customer_engagement reads the
-    as-of point and the version in force; fct_weights_change_impact compares two versions at
-    the as-of point; the backtest reads the backtest points. -#}
+    point, the tier, and the four flags by rule (macro ces_flags; int_point_flags picks rule
+    or probability). fct_customer_engagement reads the as-of point and the version in force;
+    fct_weights_change_impact compares two versions at the as-of point; the backtest reads
+    the backtest points. -#}
 with
 
 points as (

@@ -2,8 +2,9 @@
     (seeds/ces_outcomes.csv, column flag: churn risk -> churned, trial candidate -> converted,
     upsell -> upgraded): one row per backtest date × weights version × flag. precision = the
     share of flagged customers with the outcome in the horizon; recall = the share of those
-    with the outcome that were flagged; lift = precision over the base rate. The flags use
-    the mart's rules and vars (macro ces_flags) on what was known at the end of each date. -#}
+    with the outcome that were flagged; lift = precision over the base rate. The flags are
+    the mart's, by the definition the vars choose (int_point_flags: the rule of macro
+    ces_flags, or the outcome's probability), on what was known at the end of each date. -#}
 {%- set double = ces_data_type('double') %}
 with
 

@@ -1,3 +1,42 @@
+{#- One reason per raised flag, in plain words. By its rule: what the rule saw. By
+    probability: "churn probability 34% within 30 days". -#}
+{%- set text = dbt.type_string() -%}
+{%- set rule_reasons = {
+    'is_trial_conversion_candidate': [['is_trial_conversion_candidate', dbt.concat([
+        "'trial active on '", "cast(active_days as " ~ text ~ ")",
+        "' days using '", "cast(distinct_event_types as " ~ text ~ ")", "' features'"
+    ])]],
+    'is_churn_risk': [
+        ['is_churn_risk and engagement_change_pct <= -' ~ var('ces_churn_drop_pct'), dbt.concat([
+            "'score fell '", "cast(cast(round(-engagement_change_pct) as integer) as " ~ text ~ ")",
+            "'% vs previous " ~ var('ces_window_days') ~ " days'"
+        ])],
+        ['is_churn_risk and coalesce(days_since_last_event, 9999) >= ' ~ var('ces_churn_inactive_days'),
+         "coalesce(" ~ dbt.concat([
+            "'no activity for '", "cast(days_since_last_event as " ~ text ~ ")", "' days'"
+        ]) ~ ", 'no scored activity ever')"]
+    ],
+    'is_upsell_candidate': [['is_upsell_candidate', dbt.concat([
+        "'on the '", "plan", "' plan but in the top '",
+        "cast(cast(100 - floor(segment_percentile) as integer) as " ~ text ~ ")", "'% of its segment'"
+    ])]],
+    'needs_training': [['needs_training', dbt.concat([
+        "'active on '", "cast(active_days as " ~ text ~ ")",
+        "' days but uses only '", "cast(distinct_event_types as " ~ text ~ ")", "' feature(s)'"
+    ])]],
+} -%}
+{%- set reasons = [] -%}
+{%- for flag in ces_flag_threshold_vars() -%}
+    {%- if ces_flag_definition(flag) == 'probability' -%}
+        {%- do reasons.append([flag, dbt.concat([
+            "'" ~ ces_flag_probability_vars()[flag]['words'] ~ " probability '",
+            "cast(cast(round(" ~ flag ~ "_probability * 100) as integer) as " ~ text ~ ")",
+            "'% within '", "cast(" ~ flag ~ "_horizon_days as " ~ text ~ ")", "' days'"
+        ])]) -%}
+    {%- else -%}
+        {%- do reasons.extend(rule_reasons[flag]) -%}
+    {%- endif -%}
+{%- endfor %}
 with
 
 customers as (
@@ -14,9 +53,17 @@ scoring_window as (
 
 scores as (
 
-    -- the as-of point under the version in force: score, trend, percentile, tier and flags
-    -- are computed there, for every point, by one chain
+    -- the as-of point under the version in force: score, trend, percentile and tier are
+    -- computed there, for every point, by one chain
     select * from {{ ref('int_point_scores') }}
+    where point_kind = 'as_of' and is_version_in_force
+
+),
+
+flags as (
+
+    -- the flags by their definition (rule or probability), with each outcome's probability
+    select * from {{ ref('int_point_flags') }}
     where point_kind = 'as_of' and is_version_in_force
 
 ),
@@ -38,10 +85,14 @@ flagged as (
         scores.days_since_last_event,
         scores.active_days,
         scores.distinct_event_types,
-        scores.is_trial_conversion_candidate,
-        scores.is_churn_risk,
-        scores.is_upsell_candidate,
-        scores.needs_training,
+        flags.is_trial_conversion_candidate,
+        flags.is_churn_risk,
+        flags.is_upsell_candidate,
+        flags.needs_training,
+        {%- for flag in ces_flag_probability_vars() %}
+            flags.{{ flag }}_probability,
+            flags.{{ flag }}_horizon_days,
+        {%- endfor %}
         scoring_window.weights_version,
         scoring_window.window_start,
         scoring_window.window_end,
@@ -51,6 +102,8 @@ flagged as (
     cross join scoring_window
     inner join scores
         on customers.customer_key = scores.customer_key
+    inner join flags
+        on scores.customer_key = flags.customer_key
 
 ),
 
@@ -60,52 +113,9 @@ explained as (
         *,
         concat_ws(
             '; ',
-            case
-                when is_trial_conversion_candidate
-                    then {{ dbt.concat([
-                        "'trial active on '", "cast(active_days as " ~ dbt.type_string() ~ ")",
-                        "' days using '", "cast(distinct_event_types as " ~ dbt.type_string() ~ ")",
-                        "' features'"
-                    ]) }}
-            end,
-            case
-                when is_churn_risk and engagement_change_pct <= -{{ var('ces_churn_drop_pct') }}
-                    then {{ dbt.concat([
-                        "'score fell '",
-                        "cast(cast(round(-engagement_change_pct) as integer) as " ~ dbt.type_string() ~ ")",
-                        "'% vs previous " ~ var('ces_window_days') ~ " days'"
-                    ]) }}
-            end,
-            case
-                when
-                    is_churn_risk
-                    and coalesce(days_since_last_event, 9999) >= {{ var('ces_churn_inactive_days') }}
-                    then coalesce(
-                        {{ dbt.concat([
-                            "'no activity for '",
-                            "cast(days_since_last_event as " ~ dbt.type_string() ~ ")",
-                            "' days'"
-                        ]) }},
-                        'no scored activity ever'
-                    )
-            end,
-            case
-                when is_upsell_candidate
-                    then {{ dbt.concat([
-                        "'on the '", "plan",
-                        "' plan but in the top '",
-                        "cast(cast(100 - floor(segment_percentile) as integer) as " ~ dbt.type_string() ~ ")",
-                        "'% of its segment'"
-                    ]) }}
-            end,
-            case
-                when needs_training
-                    then {{ dbt.concat([
-                        "'active on '", "cast(active_days as " ~ dbt.type_string() ~ ")",
-                        "' days but uses only '",
-                        "cast(distinct_event_types as " ~ dbt.type_string() ~ ")", "' feature(s)'"
-                    ]) }}
-            end
+            {%- for reason in reasons %}
+                case when {{ reason[0] }} then {{ reason[1] }} end{{ "," if not loop.last }}
+            {%- endfor %}
         ) as flag_reasons
 
     from flagged
