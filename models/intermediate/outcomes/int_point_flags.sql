@@ -29,7 +29,9 @@
         ~ "' then probabilities.probability end) as " ~ flag ~ '_probability') -%}
     {%- do outcome_columns.append("max(case when definitions.flag = '" ~ flag
         ~ "' then probabilities.horizon_days end) as " ~ flag ~ '_horizon_days') -%}
-    {%- do flag_columns.append('flag_probabilities.' ~ flag ~ '_probability') -%}
+    {#- max() and case drop the decimal's scale on PostgreSQL: cast back to the probability's type -#}
+    {%- do flag_columns.append('cast(flag_probabilities.' ~ flag ~ '_probability as decimal(9, 6)) as '
+        ~ flag ~ '_probability') -%}
     {%- do flag_columns.append('cast(flag_probabilities.' ~ flag ~ '_horizon_days as integer) as '
         ~ flag ~ '_horizon_days') -%}
 {%- endfor %}
