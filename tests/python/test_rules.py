@@ -214,8 +214,9 @@ def test_without_root_the_system_check_stops_with_the_exact_install_command():
         cmd = [shutil.which("setpriv") or "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/bin/bash"]
     else:
         cmd = ["/bin/bash"]
-    proc = subprocess.run([*cmd, str(ROOT / "scripts" / "system-deps.sh")], capture_output=True, text=True,
-                          env={"PATH": "/nonexistent"})
+    # the script on standard input, from /: the unprivileged user may not read a private clone
+    proc = subprocess.run([*cmd, "-s"], input=(ROOT / "scripts" / "system-deps.sh").read_text(),
+                          capture_output=True, text=True, env={"PATH": "/nonexistent"}, cwd="/")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "apt-get install -y openjdk-17-jre-headless" in proc.stderr and "chromium" in proc.stderr
     assert "installing" not in proc.stdout
