@@ -103,13 +103,15 @@ evaluated_{{ loop.index }} as (
 
 probability_grid as (
 
-    {%- for minimum in range(1, 100) %}
-        select cast({{ minimum / 100 }} as {{ double }}) as min_probability union all
+    {#- 0.01 to 0.99, and each probability var that is set -#}
+    {%- set minimums = [] %}
+    {%- for minimum in range(1, 100) %}{% do minimums.append(minimum / 100) %}{% endfor %}
+    {%- for setting in by_probability.values() if var(setting['var']) is not none %}
+        {%- if var(setting['var']) not in minimums %}{% do minimums.append(var(setting['var'])) %}{% endif %}
     {%- endfor %}
-    {%- for flag, setting in by_probability.items() if var(setting['var']) is not none %}
-        select cast({{ var(setting['var']) }} as {{ double }}) as min_probability union all
+    {%- for minimum in minimums %}
+        select cast({{ minimum }} as {{ double }}) as min_probability{% if not loop.last %} union all{% endif %}
     {%- endfor %}
-        select cast(null as {{ double }}) as min_probability
 
 ),
 
@@ -141,7 +143,7 @@ probability_evaluated as (
         count(*) as population
 
     from population
-    cross join (select distinct min_probability from probability_grid where min_probability is not null) as grid
+    cross join probability_grid as grid
     where population.flag in ('{{ by_probability | join("', '") }}')
     group by population.flag, grid.min_probability
 

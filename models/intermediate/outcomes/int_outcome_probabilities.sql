@@ -1,7 +1,8 @@
 {#- The probability that each outcome occurs within its horizon, per scoring point, customer
     of the outcome's population and calibration version of the seed (every version at every
     point, as the weights versions are; is_calibration_in_force marks the version whose
-    effective_from is the latest on or before D). The logistic model of the seed:
+    effective_from is the latest on or before D, is_calibration_current the one in force at the
+    as-of date). The logistic model of the seed:
         log-odds = intercept + the shift of the customer's segment (if the seed has one)
                    + Σ coefficient · feature_<term>
         probability = 1 / (1 + exp(-log-odds))
@@ -19,6 +20,12 @@ features as (
 terms as (
 
     select * from {{ ref('stg_seeds__calibration') }}
+
+),
+
+as_of as (
+
+    select * from {{ ref('int_as_of_date') }}
 
 ),
 
@@ -91,11 +98,18 @@ combined as (
             and (versions.effective_until is null or features.scoring_date < versions.effective_until),
             false
         ) as is_calibration_in_force,
+        -- the version in force at the as-of date: the one the mart applies, whatever the point
+        coalesce(
+            as_of.as_of_date >= versions.effective_from
+            and (versions.effective_until is null or as_of.as_of_date < versions.effective_until),
+            false
+        ) as is_calibration_current,
         coefficients.intercept
         + coalesce(segment_shifts.intercept_shift, 0)
         + {{ ces_outcome_linear_sum('coefficients', 'features') }} as log_odds
 
     from features
+    cross join as_of
     inner join versions
         on features.outcome = versions.outcome
     inner join coefficients

@@ -50,43 +50,12 @@ definitions as (
 
 ),
 
-as_of as (
-
-    select * from {{ ref('int_as_of_date') }}
-
-),
-
-terms as (
-
-    select * from {{ ref('stg_seeds__calibration') }}
-
-),
-
-current_calibrations as (
-
-    -- each outcome's calibration in force at the as-of date (the latest effective_from on or
-    -- before it; one version per date, a test on the seed): the one the mart uses, applied at
-    -- every point, so the backtest measures the flag the mart raises
-    select
-        terms.outcome,
-        max(terms.effective_from) as effective_from
-
-    from terms
-    cross join as_of
-    where terms.effective_from <= as_of.as_of_date
-    group by terms.outcome
-
-),
-
 probabilities as (
 
-    select probabilities.*
-
-    from {{ ref('int_outcome_probabilities') }} as probabilities
-    inner join current_calibrations
-        on
-            probabilities.outcome = current_calibrations.outcome
-            and probabilities.calibration_effective_from = current_calibrations.effective_from
+    -- the calibration in force at the as-of date, at every point: the one the mart uses, so
+    -- the backtest measures the flag the mart raises
+    select * from {{ ref('int_outcome_probabilities') }}
+    where is_calibration_current
 
 ),
 
