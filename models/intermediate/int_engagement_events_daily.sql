@@ -9,12 +9,12 @@
     Quarantine comes first: a defective copy never blocks or replaces a valid one, and every
     quarantined delivery is a row of fct_quarantined_events.
 
-    Incremental runs recompute whole load days from the earliest day, within
-    var('ces_lookback_days') of the newest one processed, whose delivery count in
-    int_engagement_events_unioned changed (ces_reprocess_from). A key seen in an earlier load day is looked up in the
-    int_engagement_events_unioned table, so a re-delivery in a later load counts once. Events
-    are placed by the day they were *loaded*, so an event that occurred long ago but is loaded
-    now is still counted: there is no lateness cut-off on occurred_at. -#}
+    Incremental runs recompute whole load days from the earliest day whose delivery count in
+    int_engagement_events_unioned changed, each source checked within var('ces_lookback_days')
+    of its own newest load day processed (ces_reprocess_from). A key seen in an earlier load day is
+    looked up in the int_engagement_events_unioned table, so a re-delivery in a later load
+    counts once. Events are placed by the day they were *loaded*, so an event that occurred
+    long ago but is loaded now is still counted: there is no lateness cut-off on occurred_at. -#}
 {{ config(**ces_incremental_config('loaded_date')) }}
 
 {#- The batch (all deliveries, or on an incremental run the reprocessed load days) is read from
@@ -23,8 +23,12 @@
     more than the whole hand-written query. Only small CTEs (repeated keys, earlier copies,
     ranked copies) are referenced twice. -#}
 {%- if is_incremental() %}
+    {%- set unioned = {} %}
+    {%- for name in ces_event_sources() %}
+        {%- do unioned.update({name: ref('int_engagement_events_unioned')}) %}
+    {%- endfor %}
     {%- set reprocess_from = ces_reprocess_from(
-        [ref('int_engagement_events_unioned')], processed_count='sum(event_count)'
+        unioned, processed_count='sum(event_count)', source_column='event_source'
     ) %}
 {%- endif %}
 {%- set batch -%}

@@ -2,18 +2,19 @@
     first defect (if any) that stops it from being scored.
 
     Incremental on the load day, like int_engagement_events_daily: a run re-reads raw from the
-    earliest load day whose deliveries changed (see ces_reprocess_from), so the raw scans are
-    pruned by loaded_at. Being a table, it is what the event layer probes for earlier copies of a
+    earliest load day whose deliveries changed in any source, each source checked from its own
+    newest load (see ces_reprocess_from), so the raw scans are pruned by loaded_at. Being a table, it is what the event layer probes for earlier copies of a
     re-delivered event, instead of re-deriving all history from raw on every run.
 
     The raw_* columns keep the values exactly as loaded, for quarantined deliveries only
     (null otherwise, which costs next to nothing in a columnar table). -#}
 {{ config(**ces_incremental_config('loaded_date')) }}
 {%- if is_incremental() %}
-    {%- set reprocess_from = ces_reprocess_from([
-        source('product', 'product_events'),
-        source('support', 'support_tickets'),
-    ]) %}
+    {%- set raw_tables = {} %}
+    {%- for name, raw_table in ces_event_sources().items() %}
+        {%- do raw_tables.update({name: source(raw_table[0], raw_table[1])}) %}
+    {%- endfor %}
+    {%- set reprocess_from = ces_reprocess_from(raw_tables) %}
 {%- endif %}
 
 with
