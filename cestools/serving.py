@@ -29,8 +29,9 @@ def is_earlier_build_table(table: str, marts: list[str], invocation: str) -> boo
     return bool(re.match(pattern, table)) and table not in {build_table(m, invocation) for m in marts}
 
 
-# a file the publish step writes before its atomic rename: .<final name>.ces-<pid>.tmp, where
-# pid is the writing process; DuckDB adds .wal to a database file's name while it writes
+# a file the publish step writes before its atomic rename (or the benchmark's work folder):
+# .<final name>.ces-<pid>.tmp, where pid is the writing process; DuckDB adds .wal to a database
+# file's name while it writes
 TEMPORARY = re.compile(r"^\.(?P<final>.+)\.ces-(?P<pid>[0-9]+)\.tmp(\.wal)?$")
 
 
@@ -40,9 +41,10 @@ def temporary_name(final: str, pid: int) -> str:
 
 
 def leftover_temporaries(names: list[str], finals: set[str], is_alive) -> list[str]:
-    """The files among names that a publish may remove: temporaries (TEMPORARY) of one of the
-    files it publishes there (finals) written by a process that is no longer alive. A file of a
-    live process (a publish still writing), or any other name, is never one of them."""
+    """The names that a process may remove: temporaries (TEMPORARY) of one of the names it
+    writes there (finals: the files a publish publishes, the benchmark's work folder) written by
+    a process that is no longer alive. A file of a live process (a publish still writing), or
+    any other name, is never one of them."""
     found = []
     for name in names:
         match = TEMPORARY.match(name)

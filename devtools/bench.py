@@ -51,6 +51,8 @@ import psutil
 
 from cestools import config, errors
 from cestools.engines.postgres_engine import pg_connect
+from cestools.leftovers import remove_leftovers
+from cestools.serving import temporary_name
 from devtools import browser
 from devtools.pgserver import local_postgres
 
@@ -550,8 +552,16 @@ def main(argv: list[str] | None = None) -> int:
                    help="customers of the dashboard timing (0 skips it)")
     p.add_argument("--dashboard-events", type=int, default=20_000_000)
     p.add_argument("--out", default=str(ROOT / "bench" / "results.md"))
-    p.add_argument("--workdir", default=str(ROOT / "bench" / "work"))
+    p.add_argument("--workdir", default=None,
+                   help="where the warehouses are built (default: bench/.work.ces-<pid>.tmp, removed at the end)")
     a = p.parse_args(argv)
+    if a.workdir is None:
+        # a folder of this run's own, named after its process: the work folder of a run that was
+        # killed is removed by the next run (the rule that removes a dead publish's files)
+        removed = remove_leftovers(ROOT / "bench", {"work"})
+        if removed:
+            log(f"removed the work folder(s) of benchmark runs that died: {', '.join(removed)}")
+        a.workdir = str(ROOT / "bench" / temporary_name("work", os.getpid()))
     # the work folder is removed at the end only if this run created it: a folder given with
     # --workdir that already existed keeps everything but the benchmark's own subfolders
     created_workdir = not Path(a.workdir).exists()

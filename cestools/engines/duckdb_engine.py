@@ -17,8 +17,9 @@ import duckdb
 from cestools.config import Config
 from cestools.engines.base import Log, Warehouse
 from cestools.errors import CesError, lock_message
+from cestools.leftovers import remove_leftovers
 from cestools.ownership import SYSTEM_SCHEMAS
-from cestools.serving import leftover_temporaries, served_columns, temporary_name
+from cestools.serving import served_columns, temporary_name
 
 
 def connect(path: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -38,29 +39,6 @@ def replace_atomically(tmp: Path, final: Path) -> None:
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, final)
-
-
-def is_alive(pid: int) -> bool:
-    """Whether a process with this id is running (one of another user counts: it may be a
-    publish too)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def remove_leftovers(folder: Path, finals: set[str]) -> list[str]:
-    """Remove the temporary files in folder of publishes that died (serving.leftover_temporaries)
-    and return their names; nothing else in the folder is touched."""
-    if not folder.is_dir():
-        return []
-    names = leftover_temporaries([p.name for p in folder.iterdir() if p.is_file()], finals, is_alive)
-    for name in names:
-        (folder / name).unlink(missing_ok=True)
-    return names
 
 
 class DuckDBWarehouse(Warehouse):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cestools import artifacts, config, engines, ownership, serving, settings
+from cestools import artifacts, config, engines, leftovers, ownership, serving, settings
 from cestools.backtest import auc, measure
 from cestools.errors import CesError, is_missing_table
 from cestools.ownership import DEMO_MARKER, Contents, classify, schemas_to_drop, should_generate
@@ -252,3 +252,20 @@ def test_only_temporaries_of_dead_processes_that_publish_writes_are_leftovers():
     assert serving.leftover_temporaries(names, finals, lambda pid: pid in alive) == [
         ".fct_a.parquet.ces-8.tmp", ".serving.duckdb.ces-7.tmp", ".serving.duckdb.ces-7.tmp.wal"]
     assert serving.TEMPORARY.match(serving.temporary_name("serving.duckdb", 42))["pid"] == "42"
+
+
+def test_a_dead_benchmark_run_leaves_a_work_folder_the_next_run_removes_and_nothing_else(tmp_path):
+    """The benchmark builds under bench/.work.ces-<pid>.tmp; the next run removes those of
+    processes that died (a folder, with what it holds), the rule publish uses for its files."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process id that no longer runs
+    dead = tmp_path / serving.temporary_name("work", gone.pid)
+    live = tmp_path / serving.temporary_name("work", os.getpid())
+    theirs = [tmp_path / "work", tmp_path / serving.temporary_name("results", gone.pid), tmp_path / "README.md"]
+    for folder in (dead, live, theirs[0], theirs[1]):
+        (folder / "1000000").mkdir(parents=True)
+        (folder / "1000000" / "ces.duckdb").write_bytes(b"x")
+    theirs[2].write_text("x")
+    assert leftovers.remove_leftovers(tmp_path, {"work"}) == [dead.name]
+    assert not dead.exists()
+    assert (live / "1000000" / "ces.duckdb").exists() and all(p.exists() for p in theirs)
