@@ -218,17 +218,19 @@ def test_bad_setting_stops_the_build_naming_it(built_small, bad_vars, message):
         "nothing ran: not even the build was recorded"
 
 
-def test_as_of_date_after_the_newest_event_fails_unless_asked_for(built_small):
-    newest = query(built_small, """select max(event_date) from intermediate.int_engagement_events_daily
+def test_as_of_date_after_the_newest_event_fails_unless_asked_for(built_small, tmp_path):
+    db = tmp_path / "copy" / "ces.duckdb"
+    db.parent.mkdir()
+    shutil.copy(built_small, db)
+    newest = query(db, """select max(event_date) from intermediate.int_engagement_events_daily
                                    where record_status = 'scored'""")[0][0]
-    proc = dbt(built_small, "build", vars={"ces_as_of_date": "2027-03-01"}, check=False)
+    proc = dbt(db, "build", vars={"ces_as_of_date": "2027-03-01"}, check=False)
     assert proc.returncode != 0
     assert f"newest {newest})" in proc.stdout and "ces_allow_empty_window" in proc.stdout
-    dbt(built_small, "build", vars={"ces_as_of_date": "2027-03-01", "ces_allow_empty_window": True})
-    assert query(built_small, """select count(*) filter (where engagement_score <> 0),
+    dbt(db, "build", vars={"ces_as_of_date": "2027-03-01", "ces_allow_empty_window": True})
+    assert query(db, """select count(*) filter (where engagement_score <> 0),
                                         count(*) filter (where engagement_tier <> 'dormant')
                                  from marts.fct_customer_engagement""") == [(0, 0)]
-    dbt(built_small, "build")
 
 
 def add_version(project: Path, version: str, effective_from: str, change: dict[str, str],

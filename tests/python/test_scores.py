@@ -4,6 +4,7 @@ small hand-made datasets whose answers are worked out by hand below."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -123,8 +124,23 @@ def handmade_db(tmp_path_factory) -> Path:
     return db
 
 
-def test_handmade_known_answers(handmade_db):
-    dbt(handmade_db, "build")
+@pytest.fixture(scope="module")
+def handmade_built(handmade_db) -> tuple[Path, str]:
+    """handmade_db after one `dbt build`, and that build's output. Tests that build it again
+    with other vars or seeds do so on a copy (on_copy), so every test starts from this build."""
+    return handmade_db, dbt(handmade_db, "build").stdout
+
+
+def on_copy(handmade_built: tuple[Path, str], tmp_path: Path) -> Path:
+    """A copy of the built hand-made warehouse in tmp_path, for a test to build again."""
+    db = tmp_path / "copy" / "ces.duckdb"
+    db.parent.mkdir()
+    shutil.copy(handmade_built[0], db)
+    return db
+
+
+def test_handmade_known_answers(handmade_built):
+    handmade_db = handmade_built[0]
     got = mart_scores(handmade_db)
     assert set(got) == {"C1", "C2", "C3", "C4"}, "GHOST is not a CRM customer and gets no row"
     assert got["C1"][1:4] == (Decimal("16"), 5, "v2")
@@ -135,8 +151,8 @@ def test_handmade_known_answers(handmade_db):
     assert_matches_oracle(handmade_db)
 
 
-def test_handmade_warns_about_unmapped_types_and_unknown_customers(handmade_db):
-    out = dbt(handmade_db, "build").stdout
+def test_handmade_warns_about_unmapped_types_and_unknown_customers(handmade_built):
+    out = handmade_built[1]
     assert "WARN" in out and "event_types_without_weight" in out
     assert "events_of_customers_not_in_crm" in out
 
@@ -145,14 +161,16 @@ def test_handmade_warns_about_unmapped_types_and_unknown_customers(handmade_db):
     ("2026-09-14", "v1", Decimal("3")),    # 3 sessions x 1.0 under v1
     ("2026-09-15", "v2", Decimal("1.5")),  # 3 sessions x 0.5 under v2, on v2's first day
 ])
-def test_each_side_of_a_weights_version_change(handmade_db, as_of, version, c1_score):
+def test_each_side_of_a_weights_version_change(handmade_built, tmp_path, as_of, version, c1_score):
+    handmade_db = on_copy(handmade_built, tmp_path)
     dbt(handmade_db, "build", vars={"ces_as_of_date": as_of})
     got = mart_scores(handmade_db)
     assert got["C1"][1] == c1_score and got["C1"][3] == version
     assert_matches_oracle(handmade_db, as_of=dt.date.fromisoformat(as_of))
 
 
-def test_empty_window_fails_unless_asked_for_then_scores_zero(handmade_db):
+def test_empty_window_fails_unless_asked_for_then_scores_zero(handmade_built, tmp_path):
+    handmade_db = on_copy(handmade_built, tmp_path)
     # 2026-07-01 is before the first scored event (2026-09-14): every score would be 0
     failed = dbt(handmade_db, "build", vars={"ces_as_of_date": "2026-07-01"}, check=False)
     assert failed.returncode != 0
@@ -175,7 +193,7 @@ OVERRIDES = [
 ]
 
 
-def test_handmade_segment_overrides(handmade_db, tmp_path):
+def test_handmade_segment_overrides(handmade_built, tmp_path):
     """The same hand-made data with v2 overrides for SMB and Enterprise, worked by hand:
       C1 (SMB): 2 x 7 (SMB override of report_created) + 8 + 0 + (-4)          = 18
       C2 (Enterprise): no events                                                  = 0
@@ -183,6 +201,7 @@ def test_handmade_segment_overrides(handmade_db, tmp_path):
       C4 (SMB now, Enterprise before): 7 (SMB override) + 12 (the default: the
           Enterprise override of user_invited is not C4's any more)               = 19
     """
+    handmade_db = on_copy(handmade_built, tmp_path)
     project = copy_project(tmp_path / "project")
     seed = project / "seeds" / "ces_event_weights.csv"
     seed.write_text(seed.read_text() + "\n".join(OVERRIDES) + "\n")
@@ -197,13 +216,12 @@ def test_handmade_segment_overrides(handmade_db, tmp_path):
     assert sources[("C1", "report_created")] == "segment"
     assert sources[("C1", "report_shared")] == "default"
     assert sources[("C4", "user_invited")] == "default"
-    dbt(handmade_db, "build")  # back to the shipped seed for the other tests
 
 
-def test_a_seed_without_the_segment_column_builds_unchanged(handmade_db, tmp_path):
+def test_a_seed_without_the_segment_column_builds_unchanged(handmade_built, tmp_path):
     """A seed written before segments existed (no segment column) gives the same marts."""
-    dbt(handmade_db, "build")
-    before = mart_scores(handmade_db)
+    before = mart_scores(handmade_built[0])
+    handmade_db = on_copy(handmade_built, tmp_path)
     project = copy_project(tmp_path / "project")
     seed = project / "seeds" / "ces_event_weights.csv"
     rows = [line.split(",", 5) for line in seed.read_text().splitlines()]
@@ -214,4 +232,3 @@ def test_a_seed_without_the_segment_column_builds_unchanged(handmade_db, tmp_pat
     assert mart_scores(handmade_db) == before
     assert query(handmade_db, "select count(*) from information_schema.columns where table_schema = 'seeds' "
                               "and table_name = 'ces_event_weights' and column_name = 'segment'") == [(0,)]
-    dbt(handmade_db, "build")
