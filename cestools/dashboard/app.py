@@ -2,8 +2,9 @@
 
 It reads only the published serving file (CES_SERVING_PATH, default warehouse/serving.duckdb),
 each table once per publish (cached by the file's modification time), opened read-only and
-closed again at once. Six pages: Segments, The four uses, Customer, Weights lab, Data health,
-Backtest. With no serving data yet each page says to run `make build`; an error shows its
+closed again at once. Six pages: Segments, The four uses (each list orderable by the calibrated
+probability of its outcome), Customer (with its probabilities), Weights lab, Data health,
+Backtest (with the reliability and Brier skill of the probabilities). With no serving data yet each page says to run `make build`; an error shows its
 message, never a traceback.
 """
 
@@ -97,17 +98,33 @@ def segments_page() -> None:
 def uses_page() -> None:
     st.title("The four uses")
     customers = read("customers")
+    outcomes = data.flag_outcomes(read("flag_backtest"))
+    probabilities = read("probabilities")
     counts = pd.DataFrame([{"use": label, "flagged": int(customers[flag].sum())} for flag, label in USES])
     chart(alt.Chart(counts).mark_bar(color="#4c9be8").encode(
         x=alt.X("flagged:Q", title="Customers flagged"), y=alt.Y("use:N", sort=None, title=None),
         tooltip=["use", "flagged"]).properties(height=180))
     for tab, (flag, label) in zip(st.tabs([label for _, label in USES]), USES, strict=True):
         with tab:
-            flagged = customers[customers[flag]].sort_values("engagement_score", ascending=False)
+            outcome = outcomes.get(flag)
+            flagged = data.with_probability(customers[customers[flag]], probabilities, outcome)
+            has_probability = "probability" in flagged and flagged["probability"].notna().any()
+            order = "engagement_score"
+            if has_probability:
+                by = st.radio("Order by", [f"probability of {outcome}", "score"], horizontal=True, key=f"order_{flag}")
+                order = "probability" if by.startswith("probability") else "engagement_score"
+            flagged = flagged.sort_values([order, "customer_id"], ascending=[False, True])
             tab.metric(f"{label}: customers flagged", f"{len(flagged):,}")
-            shown = flagged[["customer_id", "segment", "plan", "lifecycle_stage", "engagement_score",
-                             "engagement_change", "engagement_tier", "segment_percentile", "flag_reasons"]]
-            st.dataframe(shown, hide_index=True, width="stretch")
+            columns = ["customer_id", "segment", "plan", "lifecycle_stage", "engagement_score",
+                       "engagement_change", "engagement_tier", "segment_percentile",
+                       *(["probability", "horizon_days"] if has_probability else []), "flag_reasons"]
+            shown = flagged[columns]
+            st.dataframe(shown, hide_index=True, width="stretch", column_config={
+                "probability": st.column_config.NumberColumn(f"P({outcome})", format="percent"),
+                "horizon_days": st.column_config.NumberColumn("within days")})
+            if has_probability:
+                st.caption(f"P({outcome}): the calibrated chance of {outcome} within the horizon "
+                           "(fct_customer_outcome_probability). Click a column's header to sort by it.")
             st.download_button(f"Download {len(flagged):,} rows (CSV)", shown.to_csv(index=False),
                                file_name=f"ces_{flag}.csv", mime="text/csv", key=f"download_{flag}")
 
@@ -135,6 +152,14 @@ def customer_page() -> None:
         st.warning("Flags: " + "; ".join(flags) + (f" — {c['flag_reasons']}" if c["flag_reasons"] else ""))
     else:
         st.success("No flag raised for this customer.")
+    chances = read("probabilities")
+    chances = chances[chances["customer_id"] == picked].sort_values("outcome")
+    if not chances.empty:
+        st.subheader("Chances, calibrated on the backtest")
+        cols = st.columns(len(chances))
+        for col, row in zip(cols, chances.itertuples(), strict=True):
+            col.metric(f"{row.outcome} within {row.horizon_days} days", f"{row.probability:.1%}")
+            col.caption(f"calibration {row.calibration_version}")
     monthly = read("monthly")
     history = monthly[monthly["customer_id"] == picked].sort_values("month_start")
     left, right = st.columns(2)
@@ -314,6 +339,60 @@ def backtest_page() -> None:
     st.subheader("Flags (version in force at each date)")
     st.dataframe(in_force[["flag", "outcome", "backtest_date", "flagged", "positives", "flag_precision",
                            "flag_recall", "lift"]], hide_index=True, width="stretch")
+    calibration_section(read("calibration_backtest"))
+
+
+def calibration_section(measured: pd.DataFrame) -> None:
+    """Are the probabilities right: the reliability curve of one outcome, calibration version
+    and backtest date, and the Brier skill on every date (fct_calibration_backtest)."""
+    st.subheader("Calibrated probabilities")
+    if measured.empty:
+        st.info("No calibration is measured yet: seeds/ces_calibration.csv has none for these outcomes "
+                "(make calibrate OUTCOME=<name>; docs/backtests.md).")
+        return
+    st.caption("For each decile of the predicted probability, the mean prediction against the share of "
+               "customers who had the outcome within its horizon: on the diagonal, the probabilities are "
+               "right. Brier skill above 0 means they beat predicting the base rate for everyone.")
+    left, middle, right = st.columns(3)
+    outcome = left.selectbox("Outcome", sorted(measured["outcome"].unique()))
+    of_outcome = measured[measured["outcome"] == outcome]
+    versions = sorted(of_outcome["calibration_version"].unique())
+    version = middle.selectbox("Calibration", versions, index=len(versions) - 1)
+    of_version = of_outcome[of_outcome["calibration_version"] == version]
+    dates = sorted(of_version["backtest_date"].unique())
+    date = right.selectbox("Backtest date", dates, index=len(dates) - 1, format_func=lambda d: f"{d:%Y-%m-%d}")
+    deciles = of_version[of_version["backtest_date"] == date].sort_values("probability_decile")
+    # both axes run to the largest value shown, so a rare outcome's deciles are not squeezed into a corner
+    top = min(1.0, 1.1 * float(max(deciles["mean_predicted_probability"].max(), deciles["observed_rate"].max(), 0.01)))
+    scale = alt.Scale(domain=[0, top])
+    reliability, skill = st.columns(2)
+    with reliability:
+        st.markdown(f"**Reliability of {outcome}, {version}, {date:%Y-%m-%d}**")
+        diagonal = alt.Chart(pd.DataFrame({"p": [0.0, top]})).mark_line(color="#b8b8b8", strokeDash=[4, 4]).encode(
+            x=alt.X("p:Q", scale=scale), y=alt.Y("p:Q", scale=scale))
+        curve = alt.Chart(deciles).mark_line(point=True, color="#4c9be8").encode(
+            x=alt.X("mean_predicted_probability:Q", title="Mean predicted probability", axis=alt.Axis(format="%"),
+                    scale=scale),
+            y=alt.Y("observed_rate:Q", title="Observed rate", axis=alt.Axis(format="%"), scale=scale),
+            tooltip=["probability_decile", "customers", alt.Tooltip("mean_predicted_probability:Q", format=".1%"),
+                     alt.Tooltip("observed_rate:Q", format=".1%")])
+        chart((diagonal + curve).properties(height=300))
+    per_date = of_version.drop_duplicates("backtest_date")
+    with skill:
+        st.markdown(f"**Brier skill of {outcome}, {version}, per backtest date**")
+        chart(alt.Chart(per_date).mark_line(point=True, color="#1a7f37").encode(
+            x=alt.X("backtest_date:T", title="Backtest date"), y=alt.Y("brier_skill:Q", title="Brier skill"),
+            tooltip=["backtest_date:T", "brier_skill", "brier_score", "base_rate_brier_score", "auc",
+                     "positives", "population"]).properties(height=300))
+    summary = (measured.drop_duplicates(["outcome", "calibration_version", "backtest_date"])
+               .groupby(["outcome", "calibration_version"], as_index=False)
+               .agg(mean_brier_skill=("brier_skill", "mean"), mean_brier_score=("brier_score", "mean"),
+                    mean_base_rate_brier_score=("base_rate_brier_score", "mean"), mean_auc=("auc", "mean"),
+                    backtest_dates=("backtest_date", "nunique")))
+    st.markdown("**Mean over the backtest dates**")
+    st.table(summary.set_index(["outcome", "calibration_version"]).style.format(precision=3))
+    st.dataframe(deciles[["probability_decile", "customers", "mean_predicted_probability", "observed_rate"]],
+                 hide_index=True, width="stretch")
 
 
 # --- shell -----------------------------------------------------------------------------------

@@ -52,6 +52,9 @@ TABLES = {
                   "group by event_source, reason order by events desc",
     "score_backtest": "select * from fct_score_backtest",
     "flag_backtest": "select * from fct_flag_backtest",
+    "probabilities": "select customer_id, outcome, probability, horizon_days, calibration_version "
+                     "from fct_customer_outcome_probability",
+    "calibration_backtest": "select * from fct_calibration_backtest",
 }
 # numeric columns that arrive as DECIMAL: read as float for charts and arithmetic
 FLOAT_TYPES = ("DECIMAL", "DOUBLE", "FLOAT", "REAL")
@@ -218,3 +221,19 @@ def box_stats(frame: pd.DataFrame, by: str, value: str) -> pd.DataFrame:
         rows.append({by: key, "lower": inside.min(), "q1": q1, "median": median, "q3": q3,
                      "upper": inside.max(), "customers": len(values)})
     return pd.DataFrame(rows)
+
+
+def flag_outcomes(flag_backtest: pd.DataFrame) -> dict[str, str]:
+    """Each flag's outcome, as the backtest pairs them (seeds/ces_outcomes.csv): the flag whose
+    list can be ordered by that outcome's probability."""
+    pairs = flag_backtest[["flag", "outcome"]].drop_duplicates()
+    return dict(zip(pairs["flag"], pairs["outcome"], strict=True))
+
+
+def with_probability(flagged: pd.DataFrame, probabilities: pd.DataFrame, outcome: str | None) -> pd.DataFrame:
+    """The flagged customers with the probability of the flag's outcome (and its horizon) as
+    columns, where a calibration gives one; unchanged otherwise."""
+    if outcome is None:
+        return flagged
+    mine = probabilities[probabilities["outcome"] == outcome][["customer_id", "probability", "horizon_days"]]
+    return flagged.merge(mine, on="customer_id", how="left")

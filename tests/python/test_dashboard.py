@@ -113,6 +113,56 @@ def test_customer_page_shows_the_customers_score_tier_reasons_and_contributions(
     assert_clean(page, "customer")
 
 
+def test_customer_page_shows_the_customers_calibrated_probabilities(app, page, serving):
+    customer_id = sql(serving, """select customer_id from fct_customer_outcome_probability
+                                  group by customer_id order by count(*) desc, customer_id limit 1""")[0][0]
+    chances = sql(serving, """select outcome, horizon_days, probability from fct_customer_outcome_probability
+                              where customer_id = ?""", [customer_id])
+    assert chances, "the demo ships a calibration per outcome"
+    browser.open_page(page, f"{app}/customer?customer={customer_id}")
+    for outcome, horizon, probability in chances:
+        assert browser.metric(page, f"{outcome} within {horizon} days") == f"{float(probability):.1%}", outcome
+    assert_clean(page, "customer")
+
+
+def test_uses_page_orders_an_outcomes_list_by_its_probability_and_downloads_it(app, page, serving):
+    """The churn list, ordered by the probability of churning by default, downloads as CSV with
+    that probability: the flagged customers, their probabilities as the mart holds them, in
+    descending order."""
+    browser.open_page(page, f"{app}/uses")
+    label = "Customers close to churn"
+    page.get_by_role("tab", name=label).click()
+    with page.expect_download() as download:
+        page.locator('[data-testid="stDownloadButton"]:visible button').click()
+    rows = download.value.path().read_text().splitlines()
+    header = rows[0].split(",")
+    assert "probability" in header and "horizon_days" in header, header
+    got = {line.split(",")[0]: float(line.split(",")[header.index("probability")]) for line in rows[1:]}
+    expected = dict(sql(serving, """
+        select e.customer_id, p.probability from fct_customer_engagement as e
+        inner join fct_customer_outcome_probability as p
+            on p.customer_id = e.customer_id and p.outcome = 'churned'
+        where e.is_churn_risk"""))
+    assert len(got) == sql(serving, "select count(*) from fct_customer_engagement where is_churn_risk")[0][0]
+    assert got == {k: pytest.approx(float(v), abs=1e-6) for k, v in expected.items()}
+    order = list(got.values())
+    assert order == sorted(order, reverse=True), "ordered by the probability, highest first"
+
+
+def test_backtest_page_shows_the_reliability_and_brier_skill_of_each_calibration(app, page, serving):
+    browser.open_page(page, f"{app}/backtest")
+    assert page.get_by_text("Calibrated probabilities", exact=True).count() == 1
+    skills = sql(serving, """select outcome, calibration_version, avg(brier_skill) from (
+                                select distinct outcome, calibration_version, backtest_date, brier_skill
+                                from fct_calibration_backtest) group by all""")
+    assert skills
+    table = page.locator('[data-testid="stTable"]').nth(1).inner_text()
+    for outcome, version, skill in skills:
+        assert outcome in table and version in table and f"{float(skill):.3f}" in table, (outcome, version, skill)
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 3, "AUC, reliability and Brier skill charts"
+    assert_clean(page, "backtest")
+
+
 def test_data_health_page_accounts_for_every_raw_row(app, page, serving):
     browser.open_page(page, f"{app}/data-health")
     total = sql(serving, "select sum(event_count) from fct_event_reconciliation")[0][0]
