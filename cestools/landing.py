@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 import duckdb
 
 from cestools import artifacts, config, engines, errors, ownership
 from cestools.engines import Warehouse
+from cestools.leftovers import scratch_folder
 from cestools.ownership import DEMO_MARKER, DEMO_SCHEMA, RAW_TABLES, Contents
 
 
@@ -40,8 +40,8 @@ def mark_landed(wh: Warehouse, tables: list[tuple[str, str]], contents: Contents
     rows = wh.fetchall(f"select table_schema, table_name, seed, events, customers, generated_at, complete "
                        f"from {DEMO_MARKER}") if DEMO_MARKER in present else []
     known = {(r[0], r[1]) for r in rows}
-    with tempfile.TemporaryDirectory() as tmp:
-        marker = Path(tmp) / "marker.duckdb"
+    with scratch_folder("landing") as tmp:
+        marker = tmp / "marker.duckdb"
         con = duckdb.connect(str(marker))
         try:
             con.execute(f"create schema {DEMO_SCHEMA}")

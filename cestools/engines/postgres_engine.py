@@ -9,13 +9,13 @@ read-only role CES_PG_BI_ROLE may read the serving schema only.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 from cestools.config import Config
 from cestools.engines.base import Log, Warehouse
 from cestools.engines.duckdb_engine import connect as duckdb_connect
 from cestools.errors import CesError
+from cestools.leftovers import scratch_folder
 from cestools.serving import SERVING_MARK, served_columns
 
 PG_TYPES = {"VARCHAR": "text", "TIMESTAMP": "timestamp", "INTEGER": "integer", "BIGINT": "bigint",
@@ -49,7 +49,7 @@ def land_duckdb_tables_in_postgres(duck_path: Path, pg, tables: list[tuple[str, 
     con = duckdb_connect(str(duck_path), read_only=True)
     landed = {}
     try:
-        with tempfile.TemporaryDirectory() as tmp, pg.cursor() as cur:
+        with scratch_folder("landing") as tmp, pg.cursor() as cur:
             for schema, table in tables:
                 columns = con.execute("""select column_name, data_type from duckdb_columns()
                                          where schema_name = ? and table_name = ? order by column_index""",
@@ -59,7 +59,7 @@ def land_duckdb_tables_in_postgres(duck_path: Path, pg, tables: list[tuple[str, 
                     cur.execute(f'drop table if exists "{schema}"."{table}"')
                 cur.execute(f'create table if not exists "{schema}"."{table}" ('
                             + ", ".join(f'"{c}" {PG_TYPES[t]}' for c, t in columns) + ")")
-                csv = Path(tmp) / f"{schema}.{table}.csv"
+                csv = tmp / f"{schema}.{table}.csv"
                 con.execute(f"copy (select * from \"{schema}\".\"{table}\" where {where}) to '{csv}' (header false)")
                 with open(csv) as f:
                     cur.copy_expert(f'copy "{schema}"."{table}" from stdin with (format csv)', f)

@@ -254,6 +254,31 @@ def test_only_temporaries_of_dead_processes_that_publish_writes_are_leftovers():
     assert serving.TEMPORARY.match(serving.temporary_name("serving.duckdb", 42))["pid"] == "42"
 
 
+def test_a_landing_works_in_a_scratch_folder_of_its_own_and_removes_those_of_dead_landings(tmp_path, monkeypatch):
+    """Landing on PostgreSQL copies each table to CSV in a scratch folder; a landing that was
+    killed leaves it (as large as the tables). The next one removes it, keeps a live one's, and
+    removes its own on exit."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = tmp_path / serving.temporary_name("ces-landing", gone.pid)
+    running = subprocess.Popen(["sleep", "30"])
+    live = tmp_path / serving.temporary_name("ces-landing", running.pid)
+    try:
+        for folder in (dead, live):
+            folder.mkdir()
+            (folder / "raw.product_events.csv").write_text("x")
+        with leftovers.scratch_folder("landing") as mine:
+            assert mine == tmp_path / serving.temporary_name("ces-landing", os.getpid()) and mine.is_dir()
+            assert not dead.exists() and (live / "raw.product_events.csv").exists()
+        assert not mine.exists()
+    finally:
+        running.kill()
+        running.wait()
+
+
 def test_a_dead_benchmark_run_leaves_a_work_folder_the_next_run_removes_and_nothing_else(tmp_path):
     """The benchmark builds under bench/.work.ces-<pid>.tmp; the next run removes those of
     processes that died (a folder, with what it holds), the rule publish uses for its files."""
