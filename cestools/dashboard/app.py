@@ -4,8 +4,8 @@ It reads only the published serving file (CES_SERVING_PATH, default warehouse/se
 each table once per publish (cached by the file's modification time), opened read-only and
 closed again at once. Six pages: Segments, The four uses (each list orderable by the calibrated
 probability of its outcome), Customer (with its probabilities), Weights lab, Data health,
-Backtest (with the reliability and Brier skill of the probabilities). With no serving data yet each page says to run `make build`; an error shows its
-message, never a traceback.
+Backtest (with the reliability and Brier skill of the probabilities). With no serving data yet
+each page says to run `make build`; an error shows its message, never a traceback.
 """
 
 from __future__ import annotations
