@@ -58,12 +58,17 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
+def make_env(project: Path, db: Path, serving: Path) -> dict[str, str]:
+    """The environment of `make` in a project copy, on the warehouse file db and the serving
+    file serving."""
+    return {**os.environ, "CES_DUCKDB_PATH": str(db), "CES_SERVING_PATH": str(serving),
+            "CES_DUCKDB_TEMP_DIR": str(db.parent / "tmp"), "DBT_PROFILES_DIR": str(project / "profiles")}
+
+
 def make(project: Path, target: str, db: Path, serving: Path, *args: str) -> subprocess.CompletedProcess:
     """`make <target>` in a project copy, on the warehouse file db and the serving file serving."""
-    env = {**os.environ, "CES_DUCKDB_PATH": str(db), "CES_SERVING_PATH": str(serving),
-           "CES_DUCKDB_TEMP_DIR": str(db.parent / "tmp"), "DBT_PROFILES_DIR": str(project / "profiles")}
-    return subprocess.run(["make", "--no-print-directory", target, *args], cwd=project, env=env,
-                          capture_output=True, text=True)
+    return subprocess.run(["make", "--no-print-directory", target, *args], cwd=project,
+                          env=make_env(project, db, serving), capture_output=True, text=True)
 
 
 def serving_bytes(serving: Path) -> dict[str, bytes]:

@@ -26,14 +26,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import copy_project
+from conftest import copy_project, make, make_env
 
 from cestools import serving
 
 # builds the project with dbt (and some start servers): the whole suite, not make test-fast
 pytestmark = pytest.mark.slow
 
-DEMO_ARGS = {"EVENTS": "8000", "CUSTOMERS": "120", "SEED": "3"}
+BUILD_ARGS = ("EVENTS=8000", "CUSTOMERS=120", "SEED=3")
 SEED = int(os.environ.get("CES_CRASH_SEED", "20261204"))
 LOADS = 4  # new load days, one per killed incremental dbt build
 
@@ -46,21 +46,17 @@ PUBLISH_LINES = 15  # one line per further mart
 DBT_LINES = 450  # of the about 490 lines dbt build prints after its Concurrency line
 
 
-def environment(project: Path, db: Path) -> dict[str, str]:
-    return {**os.environ, "CES_DUCKDB_PATH": str(db), "CES_SERVING_PATH": str(db.parent / "serving.duckdb"),
-            "CES_DUCKDB_TEMP_DIR": str(db.parent / "tmp"), "DBT_PROFILES_DIR": str(project / "profiles"),
-            "PYTHONUNBUFFERED": "1"}
-
-
 def make_build() -> list[str]:
-    return ["make", "--no-print-directory", "build", *(f"{k}={v}" for k, v in DEMO_ARGS.items())]
+    return ["make", "--no-print-directory", "build", *BUILD_ARGS]
 
 
 def build_killed(project: Path, db: Path, phase: re.Pattern, lines_after: int) -> str:
     """Start `make build`; once a line matches `phase`, read lines_after more lines, then kill
     make and every process it started with SIGKILL. Returns the output up to the kill; fails
     if the build ended before it."""
-    proc = subprocess.Popen(make_build(), cwd=project, env=environment(project, db),
+    # unbuffered, so each line arrives as it is printed and the kill lands where it is drawn
+    env = {**make_env(project, db, db.parent / "serving.duckdb"), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(make_build(), cwd=project, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     assert proc.stdout is not None
@@ -85,8 +81,7 @@ def build_killed(project: Path, db: Path, phase: re.Pattern, lines_after: int) -
 def assert_recovered(project: Path, db: Path, point: str) -> str:
     """The next plain make build passes, serves every customer it built, and leaves no debris.
     Returns its output."""
-    after = subprocess.run(make_build(), cwd=project, env=environment(project, db),
-                           capture_output=True, text=True)
+    after = make(project, "build", db, db.parent / "serving.duckdb", *BUILD_ARGS)
     assert after.returncode == 0, (f"after the kill {point}, make build failed:\n"
                                    f"{after.stdout[-4000:]}\n{after.stderr[-2000:]}")
     con = duckdb.connect(str(db), read_only=True)
