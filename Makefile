@@ -137,8 +137,9 @@ pytest: setup
 system-deps:
 	@bash scripts/system-deps.sh
 
-# the whole suite: what CI runs (.ci/run)
-test: setup system-deps lint test-dbt pytest
+# the whole suite: what CI runs (.ci/run). Its dbt build of a default-size demo with every defect
+# (every data and unit test) is pytest's demo_db fixture, which runs beside the other tests
+test: setup system-deps lint pytest
 
 # the inner loop: lint, dbt build on small demo data, and the tests not marked slow (no server,
 # no browser, no JVM); a few minutes on 2 cores
