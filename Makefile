@@ -40,7 +40,7 @@ MIN_POSITIVES ?= 30
 # make suggest-thresholds PRECISION=0.5: the highest recall at that precision instead of the best F1
 PRECISION ?=
 
-.PHONY: help setup build demo-data dbt-build publish summary docs metrics dashboard lint test test-fast test-dbt pytest system-deps bench weights-impact backtest suggest-weights suggest-thresholds calibrate clean
+.PHONY: help setup build spark-cluster spark-cluster-stop demo-data dbt-build publish summary docs metrics dashboard lint test test-fast test-dbt pytest system-deps bench weights-impact backtest suggest-weights suggest-thresholds calibrate clean
 
 help:
 	@echo "make build                  set up .venv, load demo data into a file with no raw tables, dbt build, publish, print a summary"
@@ -60,6 +60,8 @@ help:
 	@echo "make metrics                the segment comparison through the semantic layer (MetricFlow), on the published data"
 	@echo "make dashboard              the dashboard on http://127.0.0.1:8501/ (PORT=), reading the published data read-only"
 	@echo "make dbt-build              dbt build only (VARS='{name: value}' for dbt vars)"
+	@echo "make spark-cluster          a Spark master, worker and Thrift server on 127.0.0.1 (CES_SPARK_PORT, default 10000)"
+	@echo "make spark-cluster-stop     stop them (the warehouse stays in warehouse/spark-cluster/)"
 	@echo "make lint                   sqlfluff + ruff + the import layers of cestools (lint-imports)"
 	@echo "make pytest                 the pytest suite alone"
 	@echo "make bench                  benchmark full/incremental builds against the hand-written floor (writes bench/results.md)"
@@ -108,6 +110,14 @@ metrics: setup
 PORT ?= 8501
 dashboard: setup
 	$(BIN)/python -m cestools.dashboard --port $(PORT)
+
+# a Spark standalone cluster and its Thrift server on this machine, from the pinned pyspark
+# (CES_SPARK_CLUSTER_DIR, default warehouse/spark-cluster; docs/engines.md)
+spark-cluster: setup
+	$(BIN)/python -m cestools.engines.spark_cluster start
+
+spark-cluster-stop: setup
+	$(BIN)/python -m cestools.engines.spark_cluster stop
 
 demo-data: setup
 	$(BIN)/python -m cestools.demo_data $(DEMO_ARGS) $(if $(FORCE),--force)

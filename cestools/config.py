@@ -18,6 +18,7 @@ PROFILES_DIR = ROOT / "profiles"
 DEFAULT_DUCKDB_PATH = "warehouse/ces.duckdb"
 DEFAULT_SERVING_PATH = "warehouse/serving.duckdb"
 DEFAULT_SPARK_DIR = "warehouse/spark"
+DEFAULT_SPARK_CLUSTER_DIR = "warehouse/spark-cluster"
 # the serving file's DuckDB storage format: v1.0.0 is read by every DuckDB client from 1.0 on
 # (DuckDB 2.0's own default, the newest format, is refused by 1.x clients: "version number 999")
 DEFAULT_STORAGE_VERSION = "v1.0.0"
@@ -41,6 +42,12 @@ class Config:
     spark_dir: str = DEFAULT_SPARK_DIR           # CES_SPARK_DIR: warehouse and metastore of the session
     spark_serving_database: str = "serving"      # CES_SPARK_SERVING_DATABASE
     spark_lock_wait: float = 30.0                # CES_SPARK_LOCK_WAIT: seconds to wait for the metastore
+    spark_host: str = "localhost"                # CES_SPARK_HOST: the Thrift server of spark_thrift
+    spark_port: int = 10000                      # CES_SPARK_PORT: its port
+    spark_user: str = "ces"                      # CES_SPARK_USER: the user dbt connects as
+    spark_cores: int = 2                         # CES_SPARK_CORES: the session's, or the cluster worker's, cores
+    spark_worker_memory: str = "4g"              # CES_SPARK_WORKER_MEMORY: the cluster worker's memory
+    spark_cluster_dir: str = DEFAULT_SPARK_CLUSTER_DIR  # CES_SPARK_CLUSTER_DIR: make spark-cluster's folder
     debug: bool = False                          # CES_DEBUG: tracebacks on unexpected errors
     env: Mapping[str, str] | None = None         # the environment it was read from (for dbt's profile)
 
@@ -72,6 +79,12 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         spark_dir=e.get("CES_SPARK_DIR", DEFAULT_SPARK_DIR),
         spark_serving_database=e.get("CES_SPARK_SERVING_DATABASE", "serving"),
         spark_lock_wait=float(e.get("CES_SPARK_LOCK_WAIT", "30")),
+        spark_host=e.get("CES_SPARK_HOST", "localhost"),
+        spark_port=int(e.get("CES_SPARK_PORT", "10000")),
+        spark_user=e.get("CES_SPARK_USER", "ces"),
+        spark_cores=int(e.get("CES_SPARK_CORES", "2")),
+        spark_worker_memory=e.get("CES_SPARK_WORKER_MEMORY", "4g"),
+        spark_cluster_dir=e.get("CES_SPARK_CLUSTER_DIR", DEFAULT_SPARK_CLUSTER_DIR),
         debug=bool(e.get("CES_DEBUG")),
         env=e,
     )

@@ -294,3 +294,23 @@ def test_a_dead_benchmark_run_leaves_a_work_folder_the_next_run_removes_and_noth
     assert leftovers.remove_leftovers(tmp_path, {"work"}) == [dead.name]
     assert not dead.exists()
     assert (live / "1000000" / "ces.duckdb").exists() and all(p.exists() for p in theirs)
+
+
+# ---------------------------------------------------------------- the local Spark cluster's record
+
+def test_a_recorded_cluster_process_counts_only_when_its_pid_and_start_time_match(tmp_path):
+    """make spark-cluster refuses a second start, and stop ends processes, only for the pids it
+    recorded; a pid now used by another program (other start time), or gone, is not the cluster's."""
+    import psutil
+
+    from cestools.engines import spark_cluster
+
+    me = psutil.Process()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    state = {"processes": {"master": [me.pid, me.create_time()], "worker": [me.pid, me.create_time() - 3600],
+                           "thrift": [dead.pid, me.create_time()]}}
+    assert spark_cluster.running(state) == {"master": me.pid}
+    assert spark_cluster.running(None) == {}
+    (tmp_path / spark_cluster.STATE).write_text('{"processes": {}}')
+    assert spark_cluster.read_state(tmp_path) == {"processes": {}} and spark_cluster.read_state(tmp_path / "x") is None

@@ -1,0 +1,239 @@
+"""A Spark cluster on this machine, started from the pinned pyspark: a standalone master, one
+worker and a Thrift (HiveServer2) server submitted to that master, all on 127.0.0.1. It is the
+endpoint a team reaches on EMR, Dataproc or its own cluster, so `TARGET=spark_thrift` runs
+against it exactly as against theirs.
+
+    make spark-cluster        start it (CES_SPARK_PORT, default 10000: the Thrift port)
+    make spark-cluster-stop   stop it
+
+The pyspark wheel ships the Thrift server's jar but not Spark's `sbin/` scripts; these only run
+`spark-class` with the master's and the worker's classes, and `spark-submit --class
+...HiveThriftServer2 spark-internal`, which is what this module does. The server's settings are
+the spark target's (profiles/profiles.yml, one definition for the session and the cluster), with
+its warehouse folder and Derby metastore under CES_SPARK_CLUSTER_DIR (default
+warehouse/spark-cluster) and the master's URL as spark.master. The process ids and ports go to
+cluster.json there: `stop` reads them, and a second `start` is refused while they run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from cestools import config
+from cestools.config import ROOT, Config
+from cestools.engines.spark_engine import spark_conf
+from cestools.errors import CesError, run
+from cestools.leftovers import is_alive
+
+STATE = "cluster.json"
+# stopped in this order: the server first, so no query is cut off by its executors going away
+ROLES = ("thrift", "worker", "master")
+THRIFT_SERVER = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
+
+
+def spark_home() -> Path:
+    import pyspark
+
+    return Path(pyspark.__file__).resolve().parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def read_state(folder: Path) -> dict | None:
+    path = folder / STATE
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def running(state: dict | None) -> dict[str, int]:
+    """The processes of a recorded cluster that still run, by role. A pid is only counted when
+    the process also has the start time recorded for it: a pid reused by another program is not
+    ours."""
+    import psutil
+
+    alive = {}
+    for role, (pid, started) in (state or {}).get("processes", {}).items():
+        if not is_alive(pid):
+            continue
+        try:
+            if abs(psutil.Process(pid).create_time() - started) < 1:
+                alive[role] = pid
+        except psutil.Error:
+            continue
+    return alive
+
+
+def server_conf(cfg: Config, folder: Path, master_url: str) -> dict[str, str]:
+    """The spark target's settings for a server whose warehouse and metastore are in folder."""
+    conf = spark_conf(config.load({**(cfg.env or {}), "CES_SPARK_DIR": str(folder)}))
+    memory = cfg.spark_worker_memory
+    return {**conf, "spark.master": master_url, "spark.cores.max": str(cfg.spark_cores),
+            "spark.executor.memory": memory, "spark.executor.extraJavaOptions": "-Duser.timezone=UTC"}
+
+
+def answers(host: str, port: int, user: str) -> bool:
+    """Whether a Thrift server at host:port answers a query."""
+    import logging
+
+    from pyhive import hive
+
+    logging.getLogger("thrift.transport.TSocket").setLevel(logging.CRITICAL)  # "Could not connect" while it starts
+    try:
+        con = hive.connect(host=host, port=port, username=user)
+        try:
+            cur = con.cursor()
+            cur.execute("select 1")
+            return cur.fetchall() == [(1,)]
+        finally:
+            con.close()
+    except Exception:
+        return False
+
+
+def spawn(args: list[str], log: Path, env: dict[str, str]) -> tuple[int, float]:
+    """Start a JVM in a session of its own (so stop ends it and whatever it started), its output
+    in log; returns (pid, start time)."""
+    import psutil
+
+    with log.open("ab") as out:
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    return proc.pid, psutil.Process(proc.pid).create_time()
+
+
+def wait_for(what: str, ready, state: dict, folder: Path, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not ready():
+        dead = [role for role in state["processes"] if role not in running(state)]
+        if dead or time.monotonic() > deadline:
+            stop_processes(state)
+            (folder / STATE).unlink(missing_ok=True)
+            why = f"the {', '.join(dead)} process ended" if dead else f"it did not answer within {seconds:.0f} s"
+            raise CesError(f"the Spark cluster did not start: {what}, but {why}. Its logs are in "
+                           f"{folder / 'logs'}/ (java 17 on PATH or JAVA_HOME is needed; "
+                           "`make spark-cluster-stop` is not needed, nothing was left running).")
+        time.sleep(1)
+
+
+def start(cfg: Config, folder: Path | None = None, wait: float = 240.0, log=print) -> dict:
+    """Start master, worker and Thrift server; return the recorded state once a query answers."""
+    folder = (folder or Path(cfg.spark_cluster_dir)).resolve()
+    alive = running(read_state(folder))
+    if alive:
+        raise CesError(f"a Spark cluster started from {folder} is already running (process "
+                       f"{', '.join(f'{role} {pid}' for role, pid in alive.items())}): run "
+                       "`make spark-cluster-stop` first, or set CES_SPARK_CLUSTER_DIR for another one.")
+    if port_in_use(cfg.spark_port):
+        raise CesError(f"port {cfg.spark_port} on 127.0.0.1 is in use by another program: set CES_SPARK_PORT "
+                       "to a free port for the Thrift server.")
+    (folder / "logs").mkdir(parents=True, exist_ok=True)
+    home = spark_home()
+    master_port = free_port()
+    master_url = f"spark://127.0.0.1:{master_port}"
+    env = {**os.environ, **(cfg.env or {}), "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1",
+           "SPARK_LOG_DIR": str(folder / "logs"), "SPARK_WORKER_DIR": str(folder / "work"),
+           "HIVE_SERVER2_THRIFT_PORT": str(cfg.spark_port), "HIVE_SERVER2_THRIFT_BIND_HOST": "127.0.0.1"}
+    state = {"folder": str(folder), "master_url": master_url, "thrift_host": "127.0.0.1",
+             "thrift_port": cfg.spark_port, "processes": {}}
+    began = time.monotonic()
+
+    log(f"[spark-cluster] master on {master_url}")
+    state["processes"]["master"] = spawn(
+        [str(home / "bin" / "spark-class"), "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+         "--port", str(master_port), "--webui-port", str(free_port())], folder / "logs" / "master.log", env)
+    (folder / STATE).write_text(json.dumps(state, indent=2))
+    wait_for("the master was started", lambda: port_in_use(master_port), state, folder, wait)
+
+    log(f"[spark-cluster] worker: {cfg.spark_cores} cores, {cfg.spark_worker_memory} memory")
+    state["processes"]["worker"] = spawn(
+        [str(home / "bin" / "spark-class"), "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
+         "--cores", str(cfg.spark_cores), "--memory", cfg.spark_worker_memory, "--webui-port", str(free_port()),
+         "--work-dir", str(folder / "work"), master_url], folder / "logs" / "worker.log", env)
+    (folder / STATE).write_text(json.dumps(state, indent=2))
+
+    log(f"[spark-cluster] Thrift server on 127.0.0.1:{cfg.spark_port}, warehouse and metastore in {folder}")
+    conf = [arg for key, value in server_conf(cfg, folder, master_url).items() for arg in ("--conf", f"{key}={value}")]
+    state["processes"]["thrift"] = spawn(
+        [str(home / "bin" / "spark-submit"), "--class", THRIFT_SERVER, "--name", "ces-thrift-server", *conf,
+         "spark-internal"], folder / "logs" / "thrift.log", env)
+    (folder / STATE).write_text(json.dumps(state, indent=2))
+    wait_for("the Thrift server was submitted", lambda: answers("127.0.0.1", cfg.spark_port, cfg.spark_user),
+             state, folder, wait)
+    log(f"[spark-cluster] up in {time.monotonic() - began:.0f} s. Build on it with: make build TARGET=spark_thrift "
+        f"CES_SPARK_HOST=127.0.0.1 CES_SPARK_PORT={cfg.spark_port}; stop it with: make spark-cluster-stop")
+    return state
+
+
+def stop_processes(state: dict, grace: float = 20.0) -> list[str]:
+    """End the recorded processes that still run (SIGTERM, then SIGKILL after grace seconds),
+    the server first; returns what was stopped."""
+    alive = running(state)
+    stopped = []
+    for role in ROLES:
+        pid = alive.get(role)
+        if pid is None:
+            continue
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+        deadline = time.monotonic() + grace
+        while is_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.5)
+            try:
+                os.waitpid(pid, os.WNOHANG)  # reap it when this process started it
+            except ChildProcessError:
+                pass
+        if is_alive(pid):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        stopped.append(f"{role} {pid}")
+    return stopped
+
+
+def stop(cfg: Config, folder: Path | None = None, log=print) -> list[str]:
+    folder = (folder or Path(cfg.spark_cluster_dir)).resolve()
+    state = read_state(folder)
+    if state is None:
+        log(f"[spark-cluster] no cluster was started from {folder}: nothing to stop")
+        return []
+    stopped = stop_processes(state)
+    (folder / STATE).unlink()
+    log(f"[spark-cluster] stopped {', '.join(stopped) if stopped else 'nothing (its processes had ended)'}; "
+        f"the warehouse and metastore stay in {folder}")
+    return stopped
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="A Spark standalone cluster and Thrift server on 127.0.0.1.")
+    parser.add_argument("action", choices=["start", "stop"])
+    parser.add_argument("--dir", type=Path, default=None, help="default: CES_SPARK_CLUSTER_DIR")
+    args = parser.parse_args(argv)
+    cfg = config.load()
+    if args.action == "start":
+        start(cfg, args.dir)
+    else:
+        stop(cfg, args.dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(main))
