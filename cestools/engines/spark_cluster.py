@@ -175,8 +175,9 @@ def start(cfg: Config, folder: Path | None = None, wait: float = 240.0, log=prin
     (folder / STATE).write_text(json.dumps(state, indent=2))
     wait_for("the Thrift server was submitted", lambda: answers("127.0.0.1", cfg.spark_port, cfg.spark_user),
              state, folder, wait)
-    log(f"[spark-cluster] up in {time.monotonic() - began:.0f} s. Build on it with: make build TARGET=spark_thrift "
-        f"CES_SPARK_HOST=127.0.0.1 CES_SPARK_PORT={cfg.spark_port}; stop it with: make spark-cluster-stop")
+    log(f"[spark-cluster] up in {time.monotonic() - began:.0f} s. With the raw tables in its metastore, build on "
+        f"it with: make dbt-build TARGET=spark_thrift CES_SPARK_HOST=127.0.0.1 CES_SPARK_PORT={cfg.spark_port}; "
+        "stop it with: make spark-cluster-stop")
     return state
 
 
