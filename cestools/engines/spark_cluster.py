@@ -30,6 +30,7 @@ from pathlib import Path
 from cestools import config
 from cestools.config import ROOT, Config
 from cestools.engines.spark_engine import spark_conf
+from cestools.engines.spark_thrift_engine import answers
 from cestools.errors import CesError, run
 from cestools.leftovers import is_alive
 
@@ -85,25 +86,6 @@ def server_conf(cfg: Config, folder: Path, master_url: str) -> dict[str, str]:
     memory = cfg.spark_worker_memory
     return {**conf, "spark.master": master_url, "spark.cores.max": str(cfg.spark_cores),
             "spark.executor.memory": memory, "spark.executor.extraJavaOptions": "-Duser.timezone=UTC"}
-
-
-def answers(host: str, port: int, user: str) -> bool:
-    """Whether a Thrift server at host:port answers a query."""
-    import logging
-
-    from pyhive import hive
-
-    logging.getLogger("thrift.transport.TSocket").setLevel(logging.CRITICAL)  # "Could not connect" while it starts
-    try:
-        con = hive.connect(host=host, port=port, username=user)
-        try:
-            cur = con.cursor()
-            cur.execute("select 1")
-            return cur.fetchall() == [(1,)]
-        finally:
-            con.close()
-    except Exception:
-        return False
 
 
 def spawn(args: list[str], log: Path, env: dict[str, str]) -> tuple[int, float]:
@@ -175,8 +157,8 @@ def start(cfg: Config, folder: Path | None = None, wait: float = 240.0, log=prin
     (folder / STATE).write_text(json.dumps(state, indent=2))
     wait_for("the Thrift server was submitted", lambda: answers("127.0.0.1", cfg.spark_port, cfg.spark_user),
              state, folder, wait)
-    log(f"[spark-cluster] up in {time.monotonic() - began:.0f} s. With the raw tables in its metastore, build on "
-        f"it with: make dbt-build TARGET=spark_thrift CES_SPARK_HOST=127.0.0.1 CES_SPARK_PORT={cfg.spark_port}; "
+    log(f"[spark-cluster] up in {time.monotonic() - began:.0f} s. Build on "
+        f"it with: make build TARGET=spark_thrift CES_SPARK_HOST=127.0.0.1 CES_SPARK_PORT={cfg.spark_port}; "
         "stop it with: make spark-cluster-stop")
     return state
 

@@ -178,8 +178,34 @@ def test_each_target_maps_to_one_engine_and_others_are_refused_with_the_list():
     assert {engines.engine_class(config.load({"CES_TARGET": t})).engine for t in engines.ENGINES} == set(engines.ENGINES)
     with pytest.raises(CesError, match="allowed: duckdb, postgres, spark, spark_thrift"):
         engines.engine_class(config.load({"CES_TARGET": "oracle"}))
-    with pytest.raises(CesError, match="is for dbt itself"):
-        engines.engine_class(config.load({"CES_TARGET": "spark_thrift"}))
+
+
+def test_a_thrift_target_without_a_server_says_how_to_start_one():
+    """Nothing listens on the port: the preflight names the address and make spark-cluster,
+    before dbt starts."""
+    from cestools.engines.spark_cluster import free_port
+
+    cfg = config.load({"CES_TARGET": "spark_thrift", "CES_SPARK_HOST": "127.0.0.1", "CES_SPARK_PORT": str(free_port())})
+    with pytest.raises(CesError, match=f"no Spark Thrift server answers at 127.0.0.1:{cfg.spark_port}.*make spark-cluster"):
+        engines.preflight(cfg)
+    with pytest.raises(CesError, match="make spark-cluster"):
+        engines.open_warehouse(cfg)
+
+
+def test_a_batch_of_rows_travels_as_one_json_literal_that_spark_reads_back():
+    """Quotes, backslashes, non-ASCII text and nulls survive the literal: decoding the literal
+    as Spark's parser does (backslash escapes) gives JSON whose values are the rows."""
+    import json
+    import re
+
+    from cestools.engines.spark_thrift_engine import batch_insert_sql
+
+    rows = [("a'b", "c\\d", None), ("é ü", '"q"', "2026-01-02 03:04:05.000006")]
+    sql = batch_insert_sql("raw", "t", [("x", "VARCHAR"), ("y", "VARCHAR"), ("z", "TIMESTAMP")], rows)
+    literal = re.search(r"from_json\('((?:[^'\\]|\\.)*)'", sql).group(1)
+    decoded = re.sub(r"\\(.)", r"\1", literal)
+    assert [tuple(r.values()) for r in json.loads(decoded)] == rows
+    assert "cast(`z` as timestamp) as `z`" in sql and sql.startswith("insert into `raw`.`t` select")
 
 
 def test_a_missing_duckdb_table_is_told_apart_without_importing_the_driver():
