@@ -7,7 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 # TARGET=postgres: the same build on PostgreSQL (CES_PG_* say where; docs/engines.md);
-# TARGET=spark: on a local Spark session (CES_SPARK_DIR, default warehouse/spark; docs/engines.md)
+# TARGET=spark: on a local Spark session (CES_SPARK_DIR, default warehouse/spark; docs/engines.md);
+# TARGET=spark_thrift: on a Spark cluster's Thrift server (CES_SPARK_HOST, CES_SPARK_PORT; make spark-cluster)
 TARGET ?= $(or $(CES_TARGET),duckdb)
 export CES_TARGET := $(TARGET)
 # PostgreSQL's JIT adds 1-3 s to each query over the chain of views: off for our sessions only
@@ -46,6 +47,7 @@ help:
 	@echo "make build                  set up .venv, load demo data into a file with no raw tables, dbt build, publish, print a summary"
 	@echo "make build TARGET=postgres  the same on PostgreSQL (CES_PG_* say where): publishes the schema serving for the role ces_bi"
 	@echo "make build TARGET=spark     the same on a local Spark session (warehouse/spark/): publishes the views of the database serving"
+	@echo "make build TARGET=spark_thrift  the same through a Spark Thrift server (CES_SPARK_HOST, CES_SPARK_PORT; make spark-cluster)"
 	@echo "make test                   set up (Java, PostgreSQL, Chromium too, as root), lint, dbt build on demo data, every test"
 	@echo "make test-fast              lint, dbt build on small demo data, the tests not marked slow (the inner loop)"
 	@echo "make demo-data EVENTS=<n>   regenerate the demo raw data (CUSTOMERS=, SEED=, DEFECTS=1; FORCE=1 to replace raw tables it did not write)"
