@@ -102,7 +102,7 @@ def should_generate(contents: Contents, name: str, *, if_empty: bool, force: boo
             f"{name} holds tables the demo generator did not write ({contents.describe_user()}), "
             "so it is treated as your data and nothing was changed. To score it, run `make build` "
             "(with VARS='{ces_raw_schema: <schema>}' if it is not in raw). To write demo data, use "
-            "another warehouse (for DuckDB: CES_DUCKDB_PATH=warehouse/demo.duckdb make demo-data), or pass "
+            "another warehouse (for DuckDB: CES_DUCKDB_PATH=warehouse/demo-data.duckdb make demo-data), or pass "
             "FORCE=1 (--force) to replace " + ", ".join(f"raw.{t}" for t in RAW_TABLES) + "; no "
             "other table is ever touched.")
     if not contents.user:

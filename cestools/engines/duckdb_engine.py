@@ -18,8 +18,11 @@ from cestools.config import Config
 from cestools.engines.base import Log, Warehouse
 from cestools.errors import CesError, lock_message
 from cestools.leftovers import remove_leftovers
-from cestools.ownership import SYSTEM_SCHEMAS
+from cestools.ownership import DEMO_SCHEMA, DEMO_WORK_SCHEMA, SYSTEM_SCHEMAS
 from cestools.serving import served_columns, temporary_name
+
+# the schemas the demo generator writes into a file that may have none yet
+GENERATED_SCHEMAS = ("raw", DEMO_SCHEMA, DEMO_WORK_SCHEMA)
 
 
 def connect(path: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -28,11 +31,29 @@ def connect(path: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         raise CesError(f"{path} does not exist yet: run `make build` first (or set CES_DUCKDB_PATH "
                        "to the warehouse file you built).")
     try:
-        return duckdb.connect(path, read_only=read_only)
+        con = duckdb.connect(path, read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise CesError(lock_message(path, exc)) from exc
         raise CesError(f"{path} could not be opened: {exc}") from exc
+    check_catalog_name(con, path)
+    return con
+
+
+def check_catalog_name(con: duckdb.DuckDBPyConnection, path: str) -> None:
+    """DuckDB names a file's catalog after the file (demo.duckdb: `demo`), and a name that is
+    also a schema makes every `schema.table` ambiguous ("Ambiguous reference to catalog or
+    schema"). Refuse such a file name up front, with the fix, rather than fail half-way."""
+    if path == ":memory:":
+        return
+    catalog = con.execute("select current_database()").fetchone()[0]
+    schemas = {name for (name,) in con.execute(
+        "select schema_name from duckdb_schemas() where database_name = current_database()").fetchall()}
+    if catalog in schemas | set(GENERATED_SCHEMAS):
+        con.close()
+        raise CesError(f"{path}: DuckDB names the file's catalog {catalog!r}, which is also the name of a schema "
+                       f"the project reads or writes, so `{catalog}.<table>` would be ambiguous. Give the file "
+                       f"another name (for example CES_DUCKDB_PATH={os.path.join(os.path.dirname(path), 'ces-' + os.path.basename(path))}).")
 
 
 def replace_atomically(tmp: Path, final: Path) -> None:

@@ -340,3 +340,22 @@ def test_a_recorded_cluster_process_counts_only_when_its_pid_and_start_time_matc
     assert spark_cluster.running(None) == {}
     (tmp_path / spark_cluster.STATE).write_text('{"processes": {}}')
     assert spark_cluster.read_state(tmp_path) == {"processes": {}} and spark_cluster.read_state(tmp_path / "x") is None
+
+
+def test_a_duckdb_file_named_like_a_schema_is_refused_with_another_name(tmp_path):
+    """demo.duckdb's catalog is `demo`, the demo generator's schema: `demo.x` would be ambiguous
+    half-way through, so the file is refused before anything is written, with a name that works;
+    a file named like a schema it holds (marts.duckdb after a build) too."""
+    from cestools import demo_data
+    from cestools.engines.duckdb_engine import connect
+
+    with pytest.raises(CesError, match=r"catalog 'demo'.*CES_DUCKDB_PATH=.*ces-demo\.duckdb"):
+        demo_data.main(["--path", str(tmp_path / "demo.duckdb"), "--events", "100", "--customers", "5", "--quiet"])
+    marts = tmp_path / "marts.duckdb"
+    con = connect(str(marts))
+    con.execute("create schema marts")
+    con.close()
+    with pytest.raises(CesError, match="catalog 'marts'"):
+        connect(str(marts), read_only=True)
+    connect(str(tmp_path / "ces-demo.duckdb")).close()
+    demo_data.main(["--path", str(tmp_path / "ces-demo.duckdb"), "--events", "100", "--customers", "5", "--quiet"])
