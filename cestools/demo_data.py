@@ -146,6 +146,7 @@ class Options:
     quiet: bool = False
     force: bool = False
     raw_schema: str = "raw"  # the var ces_raw_schema of this run: demo data lands only in `raw`
+    renamed: dict[str, str] = dataclasses.field(default_factory=dict)  # ces_<table>_identifier vars set otherwise
     target: str = "duckdb"  # CES_TARGET: duckdb; postgres or spark (generated in DuckDB, then landed)
 
 
@@ -651,7 +652,7 @@ def decide(opts: Options, wh: engines.Warehouse, owned: set[str], built: set[str
     data (True), or leave the warehouse as it is (False); a refusal raises CesError."""
     contents = wh.contents(owned, built)
     go, note = ownership.should_generate(contents, wh.name, if_empty=opts.if_empty, force=opts.force,
-                                         raw_schema=opts.raw_schema)
+                                         raw_schema=opts.raw_schema, renamed=opts.renamed)
     if note:
         log(opts, note)
     return go, contents
@@ -754,16 +755,17 @@ def parse_args(argv: list[str] | None = None, cfg: config.Config | None = None) 
                    help="replace raw.customers, raw.product_events, raw.support_tickets and raw.customer_outcomes even when they "
                         "are not demo data (FORCE=1); no other table is touched")
     p.add_argument("--vars", default=None,
-                   help="the dbt --vars of the build (YAML): demo data is written only for ces_raw_schema raw")
+                   help="the dbt --vars of the build (YAML): demo data is written only for ces_raw_schema raw "
+                        "and the raw tables' own names (ces_<table>_identifier)")
     p.add_argument("--defects", action="store_true",
                    help="inject every catalogued defect (see cestools/defects.py and docs/data-quality.md)")
     p.add_argument("--quiet", action="store_true")
     a = p.parse_args(argv)
-    raw_schema = settings.project_vars(a.vars).get("ces_raw_schema", "raw")
+    project_vars = settings.project_vars(a.vars)
     return Options(path=a.path, events=a.events, customers=a.customers, seed=a.seed,
                    end_date=a.end_date, if_empty=a.if_empty, defects=a.defects,
-                   quiet=a.quiet, force=a.force, raw_schema=str(raw_schema),
-                   target=cfg.target)
+                   quiet=a.quiet, force=a.force, raw_schema=str(project_vars.get("ces_raw_schema", "raw")),
+                   renamed=ownership.renamed_raw_tables(project_vars), target=cfg.target)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -83,8 +83,14 @@ def schemas_to_drop(owned: set[str], present: Iterable[str], keep: Iterable[str]
     return sorted((set(owned) & set(present)) - set(keep) - NEVER_DROPPED)
 
 
+def renamed_raw_tables(project_vars: dict) -> dict[str, str]:
+    """The raw contract tables that the vars ces_<table>_identifier name otherwise: {table: name}."""
+    return {t: str(project_vars[f"ces_{t}_identifier"]) for t in RAW_TABLES
+            if str(project_vars.get(f"ces_{t}_identifier", t)) != t}
+
+
 def should_generate(contents: Contents, name: str, *, if_empty: bool, force: bool,
-                    raw_schema: str) -> tuple[bool, str | None]:
+                    raw_schema: str, renamed: dict[str, str] | None = None) -> tuple[bool, str | None]:
     """The demo generator's rules, the same on every engine: (True, note) to write demo data,
     (False, note) to leave the warehouse as it is; a refusal raises CesError before anything
     is changed. The note says why, for the log."""
@@ -92,6 +98,10 @@ def should_generate(contents: Contents, name: str, *, if_empty: bool, force: boo
         if raw_schema != "raw":
             return False, (f"ces_raw_schema is {raw_schema}: building on the tables there as they are "
                            "(demo data is written only when the raw schema is raw and the warehouse holds no table)")
+        if renamed:
+            names = ", ".join(f"ces_{t}_identifier is {n}" for t, n in sorted(renamed.items()))
+            return False, (f"{names}: building on your raw tables as they are (demo data is written only "
+                           "under the raw contract's own table names)")
         if contents.user:
             return False, (f"{name} holds your own tables ({contents.describe_user()}): building on "
                            "them as they are; no demo data is written")

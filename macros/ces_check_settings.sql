@@ -152,10 +152,16 @@
             ~ "; allowed: the existing schema that holds your raw tables (" ~ sources | map(attribute='identifier') | join(', ')
             ~ "), e.g. --vars '{ces_raw_schema: my_raw}'") -%}
     {%- else -%}
-        {%- for source in sources | rejectattr('meta.optional', 'defined') -%}
-            {%- if adapter.get_relation(database=source.database, schema=source.schema, identifier=source.identifier) is none -%}
+        {%- for source in sources -%}
+            {%- set identifier_var = 'ces_' ~ source.name ~ '_identifier' -%}
+            {%- if source.identifier is not string or source.identifier | trim == '' or source.identifier == 'None' -%}
+                {%- do problems.append(identifier_var ~ " is " ~ var(identifier_var, none) | tojson
+                    ~ "; allowed: the name of your raw " ~ source.name ~ " table in " ~ raw_schema) -%}
+            {%- elif source.meta.optional is not defined
+                    and adapter.get_relation(database=source.database, schema=source.schema, identifier=source.identifier) is none -%}
                 {%- do problems.append("the raw table " ~ source.schema ~ "." ~ source.identifier
-                    ~ " is missing: load it (docs/own-data.md), or set ces_raw_schema to the schema that holds it") -%}
+                    ~ " is missing: load it (docs/own-data.md), or set ces_raw_schema to the schema that holds it"
+                    ~ " and " ~ identifier_var ~ " to its name there") -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}

@@ -71,6 +71,11 @@ def test_make_build_leaves_a_warehouse_with_the_users_tables_as_it_is():
     assert not go and "already has demo data" in note
     go, note = decide(Contents(), if_empty=True, raw_schema="crm")
     assert not go and "ces_raw_schema is crm" in note
+    renamed = ownership.renamed_raw_tables({"ces_product_events_identifier": "app_events",
+                                            "ces_customers_identifier": "customers"})
+    assert renamed == {"product_events": "app_events"}, "a var set to the contract's own name renames nothing"
+    go, note = decide(Contents(), if_empty=True, renamed=renamed)
+    assert not go and "ces_product_events_identifier is app_events" in note
     assert decide(Contents(), if_empty=True) == (True, None)
     assert decide(Contents(demo=["raw.customers"], demo_complete=False), if_empty=True)[0], \
         "an interrupted demo run may be overwritten"

@@ -119,6 +119,48 @@ def test_own_data_in_a_custom_schema_survives_every_command(project, demo_source
     assert serving_bytes(serving) == published
 
 
+def test_raw_tables_under_other_names_build_the_same_marts(project, demo_source, tmp_path):
+    """A team's raw tables with names of their own, in a schema of their own, named by the vars
+    ces_raw_schema and ces_<table>_identifier: make build writes no demo data, leaves them as
+    they are, and builds every public mart equal (EXCEPT ALL both ways) to the build of the
+    same rows under the raw contract's own names. A wrong name is named with its var."""
+    from conftest import except_both_ways, public_marts
+
+    names = {"customers": "crm_accounts", "product_events": "app_events", "support_tickets": "helpdesk_tickets",
+             "customer_outcomes": "account_outcomes"}
+    db, serving = tmp_path / "own.duckdb", tmp_path / "serving.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute(f"attach '{demo_source}' as src (read_only)")
+    con.execute("create schema team_raw")
+    for table, name in names.items():
+        con.execute(f"create table team_raw.{name} as select * from src.raw.{table}")
+    con.close()
+    before = checksums(db)
+    own_vars = "VARS={ces_raw_schema: team_raw, " + ", ".join(f"ces_{t}_identifier: {n}" for t, n in names.items()) + "}"
+    built = make(project, "build", db, serving, own_vars)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-2000:]
+    assert "ces_raw_schema is team_raw: building on the tables there as they are" in built.stdout
+    assert checksums(db) == before and "raw" not in schemas(db), "no demo data, the team's tables untouched"
+
+    reference = tmp_path / "reference" / "ces.duckdb"
+    reference.parent.mkdir()
+    shutil.copy(demo_source, reference)
+    dbt(reference, "build")
+    marts = public_marts(reference)
+    con = duckdb.connect()
+    con.execute(f"attach '{db}' as own (read_only)")
+    con.execute(f"attach '{reference}' as ref (read_only)")
+    for t in marts:
+        assert except_both_ways(con, f"own.marts.{t}", f"ref.marts.{t}") == (0, 0), t
+        assert con.execute(f"select count(*) from own.marts.{t}").fetchone()[0] > 0 or t == "fct_quarantined_events", t
+    con.close()
+
+    wrong = make(project, "dbt-build", db, serving, own_vars.replace("app_events", "app_event"))
+    assert wrong.returncode != 0
+    assert "the raw table team_raw.app_event is missing" in wrong.stdout and "ces_product_events_identifier" in wrong.stdout, \
+        wrong.stdout[-2000:]
+
+
 def test_empty_product_events_with_user_customers_is_built_as_it_is(project, demo_source, tmp_path):
     db, serving = tmp_path / "own.duckdb", tmp_path / "serving.duckdb"
     con = create_raw(db)
