@@ -173,13 +173,16 @@ def candidate_rows(wh, fitted: Fit, effective_from: dt.date | None) -> tuple[str
 
 
 def calibrate(wh, outcome: str, min_positives: int, effective_from: dt.date | None = None
-              ) -> tuple[Path, Path, list[str], dict[str, float]]:
+              ) -> tuple[Path, Path, list[str], dict]:
+    """Fit, judge on the holdout dates and write the candidate: (candidate csv, report, report
+    lines, the holdout's measures with its reliability table under "reliability")."""
     frame = load(wh, outcome)
     fitted = fit(frame, outcome, min_positives)
     holdout = frame[frame["scoring_date"].isin(fitted.holdout_dates)]
     observed = holdout["is_positive"].to_numpy().astype(float)
     predicted = predict(fitted, holdout)
     m = measures(predicted, observed, fitted.train_rate)
+    table = reliability(predicted, observed)
     name, effective_from, rows = candidate_rows(wh, fitted, effective_from)
     SUGGESTIONS.mkdir(parents=True, exist_ok=True)
     csv_path = SUGGESTIONS / f"ces_calibration_{outcome}.csv"
@@ -201,7 +204,7 @@ def calibrate(wh, outcome: str, min_positives: int, effective_from: dt.date | No
              f"log loss {m['log_loss']:.4f}", "",
              "  reliability on the holdout (deciles of the predicted probability)",
              f"  {'decile':>6}{'customers':>11}{'predicted':>11}{'observed':>10}"]
-    for decile, customers, mean_p, rate in reliability(predicted, observed):
+    for decile, customers, mean_p, rate in table:
         lines.append(f"  {decile:>6}{customers:>11}{mean_p:>11.3f}{rate:>10.3f}")
     lines += ["", f"  {'term':<24}{'segment':<12}{'coefficient':>14}"]
     lines += [f"  {r[3]:<24}{r[4]:<12}{r[5]:>14}" for r in rows]
@@ -209,7 +212,7 @@ def calibrate(wh, outcome: str, min_positives: int, effective_from: dt.date | No
                   "seeds/ces_calibration.csv in a pull request)"]
     report_path = SUGGESTIONS / f"ces_calibration_{outcome}.txt"
     report_path.write_text("\n".join(lines) + "\n")
-    return csv_path, report_path, lines, m
+    return csv_path, report_path, lines, {**m, "reliability": table}
 
 
 def main(argv: list[str] | None = None) -> int:
