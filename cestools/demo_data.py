@@ -64,25 +64,31 @@ EVENT_TYPES: list[tuple[str, float]] = [
 # The stage is the one at the end of the history for archetypes without an outcome; the
 # outcomes (a churn, a conversion, an upgrade) are drawn from the events (decide_outcomes).
 ARCHETYPES: dict[str, dict] = {
-    "power_user": {"share": 0.08, "stage": "active", "rate": 3.0},
-    "steady": {"share": 0.14, "stage": "active", "rate": 1.0},
-    "new": {"share": 0.07, "stage": "active", "rate": 1.0},
+    "power_user": {"share": 0.07, "stage": "active", "rate": 3.0},
+    "steady": {"share": 0.08, "stage": "active", "rate": 1.0},
+    "new": {"share": 0.05, "stage": "active", "rate": 1.0},
     "declining": {"share": 0.08, "stage": "active", "rate": 1.3},
     "dormant": {"share": 0.06, "stage": "active", "rate": 1.0},
     "trial_converting": {"share": 0.06, "stage": "trial", "rate": 1.6},
     "trial_stalling": {"share": 0.06, "stage": "trial", "rate": 0.8},
-    "narrow_user": {"share": 0.12, "stage": "active", "rate": 0.9},
-    "outgrowing_plan": {"share": 0.08, "stage": "active", "rate": 3.5},
-    # earlier trials, ended during the history (the backtest's conversions), by how much they
-    # used integrations and invites; and starter customers who upgraded during it
-    "past_trial_light": {"share": 0.07, "stage": "trial", "rate": 1.2},
-    "past_trial_medium": {"share": 0.07, "stage": "trial", "rate": 1.2},
-    "past_trial_deep": {"share": 0.07, "stage": "trial", "rate": 1.2},
-    "upgraded": {"share": 0.04, "stage": "active", "rate": 2.5},
+    "narrow_user": {"share": 0.08, "stage": "active", "rate": 0.9},
+    "outgrowing_plan": {"share": 0.07, "stage": "active", "rate": 3.5},
+    # earlier trials, ended during the history (the backtest's conversions): busy while they
+    # last, alike but in how much they invite and integrate (TRIAL_MIX; a deep trial does it
+    # most, so it uses the most features and converts); and starter customers who upgraded
+    "past_trial_light": {"share": 0.13, "stage": "trial", "rate": 2.4},
+    "past_trial_medium": {"share": 0.12, "stage": "trial", "rate": 2.4},
+    "past_trial_deep": {"share": 0.09, "stage": "trial", "rate": 2.4},
+    "upgraded": {"share": 0.05, "stage": "active", "rate": 2.5},
 }
 PAST_TRIALS = ("past_trial_light", "past_trial_medium", "past_trial_deep")
 
 # Event-mix multipliers by archetype (1.0 = default frequency; 0 = never used).
+# A past trial, during the trial, uses the four everyday types, which every past trial uses
+# alike, plus the planted ones (integrations and invites), as often as its kind says: the deep
+# trials use more features than the others only through the planted types.
+TRIAL_MIX = {name: 0.0 for name in ("api_request", "comment_added", "data_exported", "report_shared",
+                                    "alert_configured", "automation_created")}
 MIX: dict[str, dict[str, float]] = {
     "narrow_user": {name: (1.0 if name in ("session_started", "dashboard_viewed") else 0.0)
                     for name, _ in EVENT_TYPES},
@@ -92,9 +98,9 @@ MIX: dict[str, dict[str, float]] = {
                        "integration_connected": 0.0, "automation_created": 0.0},
     "outgrowing_plan": {"api_request": 4.0, "user_invited": 3.0, "automation_created": 3.0},
     "power_user": {"automation_created": 2.0, "integration_connected": 2.0},
-    "past_trial_light": {"integration_connected": 0.3, "user_invited": 0.3},
-    "past_trial_medium": {"integration_connected": 2.0, "user_invited": 2.0},
-    "past_trial_deep": {"integration_connected": 6.0, "user_invited": 5.0},
+    "past_trial_light": {**TRIAL_MIX, "integration_connected": 0.5, "user_invited": 0.5},
+    "past_trial_medium": {**TRIAL_MIX, "integration_connected": 1.0, "user_invited": 1.0},
+    "past_trial_deep": {**TRIAL_MIX, "integration_connected": 40.0, "user_invited": 30.0},
     "upgraded": {"api_request": 3.0, "user_invited": 3.0, "automation_created": 3.0},
 }
 # archetypes whose mix multipliers add or remove events of their types only: the day's event
@@ -103,18 +109,37 @@ PLANTED_MIX = (*PAST_TRIALS, "upgraded")
 
 # The planted truth (demo.planted_effects): each outcome is drawn from the customer's own
 # event counts through a logistic model, so the types without a coefficient carry no signal.
-#   churned: at each month end m, an established customer (CHURN_BASES) churns in the next
-#            30 days with probability sigmoid(intercept + Σ coefficient · count of the type in
-#            the 30 days ending m); the intercept is solved for so that CHURN_SHARE of them churn.
+# One story: the behaviour the archetypes show is what drives the outcomes, so the flags that
+# find the archetypes also predict the outcomes.
+#   churned: at each month end m, an established customer (CHURN_BASES, with the declining and
+#            dormant ones) churns in the next 30 days with probability sigmoid(intercept +
+#            Σ coefficient · count of the type in the 30 days ending m): fewer sessions and more
+#            tickets, more churn. The intercept is solved for so that CHURN_SHARE of them churn.
 #   converted: a past trial converts at its end with probability
-#            sigmoid(CONVERT_INTERCEPT + Σ coefficient · count of the type during the trial).
-# Events after a churn or a lapsed trial are removed: the customer has gone.
-CHURN_BASES = ("steady", "power_user", "narrow_user", "outgrowing_plan")
-CHURN_SHARE = 0.18
-CHURN_COEFFICIENTS = {"session_started": -0.12, "support_ticket_opened": 0.9}
-CONVERT_INTERCEPT = -1.6
-CONVERT_COEFFICIENTS = {"integration_connected": 1.0, "user_invited": 0.6}
+#            sigmoid(CONVERT_INTERCEPT + Σ coefficient · count of the type during the trial, up
+#            to its last month end): the deep trials invite and integrate most.
+# A product-event coefficient is per event at the default density (DEFAULT_EVENTS per
+# DEFAULT_CUSTOMERS); at another density it is divided by the ratio (planted_coefficients), so
+# the story is the same at every size. Events after a churn or a lapsed trial are removed.
+# (not the upgraded customers: a customer has one CRM change in the demo, and theirs is the upgrade)
+CHURN_BASES = ("steady", "power_user", "narrow_user", "outgrowing_plan", "declining", "dormant")
+CHURN_SHARE = 0.20
+CHURN_COEFFICIENTS = {"session_started": -0.5, "support_ticket_opened": 1.5}
+CONVERT_INTERCEPT = -3.6
+CONVERT_COEFFICIENTS = {"integration_connected": 0.5, "user_invited": 0.3}
+DECLINE_DAYS = 25  # a declining customer falls to 8% of its activity over this many days
 CHURN_FIRST_DAY = 40  # churns start after 40 days of history, so the first windows are whole
+
+
+def planted_coefficients(opts: Options) -> dict[str, dict[str, float]]:
+    """The coefficients of the planted truth at this run's density: a product-event coefficient
+    divided by the events per customer relative to the default (tickets do not scale)."""
+    density = (opts.events / opts.customers) / (DEFAULT_EVENTS / DEFAULT_CUSTOMERS)
+
+    def scaled(coefficients: dict[str, float]) -> dict[str, float]:
+        return {t: round(c if t == "support_ticket_opened" else c / density, 6) for t, c in coefficients.items()}
+
+    return {"churned": scaled(CHURN_COEFFICIENTS), "converted": scaled(CONVERT_COEFFICIENTS)}
 
 
 def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -184,7 +209,7 @@ def build_customers(opts: Options) -> list[tuple]:
             created = opts.end_date - dt.timedelta(days=rng.randint(20, 50))
             plan = rng.choice(["starter", "professional"])
         elif archetype in PAST_TRIALS:
-            created = history_start + dt.timedelta(days=rng.randint(0, HISTORY_DAYS - 35))
+            created = history_start + dt.timedelta(days=rng.randint(10, HISTORY_DAYS - 32))
             plan = "trial"
         else:
             created = history_start - dt.timedelta(days=rng.randint(10, 900))
@@ -196,8 +221,8 @@ def build_customers(opts: Options) -> list[tuple]:
         # day index (0 = history start) when activity fades (declining/dormant), the trial
         # ends (past trials) or the plan is upgraded
         stop_day = {
-            "dormant": HISTORY_DAYS - rng.randint(50, 80),
-            "declining": HISTORY_DAYS - rng.randint(55, 75),
+            "dormant": HISTORY_DAYS - rng.randint(40, HISTORY_DAYS + 30),
+            "declining": HISTORY_DAYS - rng.randint(50, HISTORY_DAYS + 30),
             "upgraded": rng.randint(CHURN_FIRST_DAY, HISTORY_DAYS - 3),
         }.get(archetype, HISTORY_DAYS)
         if archetype in PAST_TRIALS:
@@ -317,10 +342,20 @@ def sigmoid_sql(logit: str) -> str:
     return f"(1.0 / (1.0 + exp(-({logit}))))"
 
 
-def counts_sql(coefficients: dict[str, float], name_column: str) -> str:
-    """Σ coefficient · [event is of the type], for a sum over events."""
-    return " + ".join(f"{c} * cast(lower(replace({name_column}, ' ', '_')) = '{t}' as integer)"
-                      for t, c in coefficients.items())
+def type_counts_sql(types: list[str], name_column: str) -> str:
+    """One 0/1 column per type (n_0, n_1, ...): is the event of that type. Summed as integers,
+    so the counts, and the points made of them, do not depend on the order of a parallel sum."""
+    return ", ".join(f"cast(lower(replace({name_column}, ' ', '_')) = '{t}' as integer) as n_{i}"
+                     for i, t in enumerate(types))
+
+
+def summed_counts_sql(types: list[str]) -> str:
+    return ", ".join(f"coalesce(sum(n_{i}), 0) as n_{i}" for i in range(len(types)))
+
+
+def points_sql(coefficients: dict[str, float]) -> str:
+    """Σ coefficient · count, over the columns of type_counts_sql(list(coefficients))."""
+    return " + ".join(f"{c} * n_{i}" for i, c in enumerate(coefficients.values()))
 
 
 def decide_outcomes(con: duckdb.DuckDBPyConnection, opts: Options) -> dict[str, float]:
@@ -329,24 +364,36 @@ def decide_outcomes(con: duckdb.DuckDBPyConnection, opts: Options) -> dict[str, 
     the CRM rows (with the rows before each change), the outcomes and the ground truth."""
     s = opts.seed
     start = opts.end_date - dt.timedelta(days=HISTORY_DAYS - 1)
-    # a past trial converts at its end with probability sigmoid(intercept + Σ c · n) over the
-    # events of the trial
+    planted = planted_coefficients(opts)
+    # a past trial converts at its end with probability sigmoid(intercept + Σ c · n), n counted
+    # over the trial up to the last month end before its end (the sales review; the window a
+    # backtest on that month end sees), or over the whole trial when it spans no month end
     trials = ", ".join(f"'{a}'" for a in PAST_TRIALS)
+    convert_types = list(planted["converted"])
     con.execute(f"""
         create or replace table demo_work.trial_ends as
-        with counted as (
-            select cu.customer_num,
-                   coalesce(sum({counts_sql(CONVERT_COEFFICIENTS, 'e.event_name')}), 0) as points
-            from demo_work.customers as cu
-            left join (select distinct event_id, customer_id, event_name, occurred_at
+        with reviewed as (
+            select customer_num, customer_id,
+                   case when date_trunc('month', date '{start}' + stop_day) - interval 1 day >= cast(created_at as date)
+                        then cast(date_trunc('month', date '{start}' + stop_day) as timestamp)
+                        else cast(date '{start}' + stop_day as timestamp)
+                   end as counted_until
+            from demo_work.customers
+            where archetype in ({trials})
+        ),
+        counted as (
+            select r.customer_num, {summed_counts_sql(convert_types)}
+            from reviewed as r
+            left join (select distinct event_id, customer_id, occurred_at,
+                              {type_counts_sql(convert_types, 'event_name')}
                        from raw.product_events) as e
-                on e.customer_id = cu.customer_id
-                and e.occurred_at < cast(date '{start}' + cu.stop_day as timestamp)
-            where cu.archetype in ({trials})
-            group by cu.customer_num
+                on e.customer_id = r.customer_id
+                and e.occurred_at < r.counted_until
+            group by r.customer_num
         )
         select customer_num,
-               {uniform(s, 'customer_num', "'cv'")} < {sigmoid_sql(f'{CONVERT_INTERCEPT} + points')} as converted
+               {uniform(s, 'customer_num', "'cv'")}
+                   < {sigmoid_sql(f"{CONVERT_INTERCEPT} + {points_sql(planted['converted'])}")} as converted
         from counted
     """)
     con.execute("""
@@ -366,20 +413,21 @@ def decide_outcomes(con: duckdb.DuckDBPyConnection, opts: Options) -> dict[str, 
     months = [m for m in month_ends(start, opts.end_date)
               if (m - start).days >= CHURN_FIRST_DAY - 30 and (m - start).days + 30 < HISTORY_DAYS]
     month_list = ", ".join(f"(date '{m}')" for m in months)
+    churn_types = list(planted["churned"])
     con.execute(f"""
         create or replace table demo_work.churn_days as
         with events as (
-            select e.customer_id, cast(e.occurred_at as date) as day,
-                   {counts_sql({k: v for k, v in CHURN_COEFFICIENTS.items() if k != 'support_ticket_opened'},
-                               'e.event_name')} as points
-            from (select distinct event_id, customer_id, event_name, occurred_at from raw.product_events) as e
+            select customer_id, cast(occurred_at as date) as day,
+                   {type_counts_sql(churn_types, 'event_name')}
+            from (select distinct event_id, customer_id, event_name, occurred_at from raw.product_events)
             union all
-            select customer_id, cast(created_at as date), {CHURN_COEFFICIENTS['support_ticket_opened']}
+            select customer_id, cast(created_at as date),
+                   {type_counts_sql(churn_types, "'support_ticket_opened'")}
             from raw.support_tickets
         ),
         months as (select * from (values {month_list}) as m(month_end)),
         windowed as (
-            select cu.customer_num, m.month_end, coalesce(sum(e.points), 0) as points
+            select cu.customer_num, m.month_end, {summed_counts_sql(churn_types)}
             from demo_work.customers as cu
             cross join months as m
             left join events as e
@@ -391,7 +439,7 @@ def decide_outcomes(con: duckdb.DuckDBPyConnection, opts: Options) -> dict[str, 
         select customer_num,
                date_diff('day', date '{start}', month_end) + 1
                    + cast(floor(30 * {uniform(s, 'customer_num', 'month_end', "'cd'")}) as integer) as d,
-               points, {uniform(s, 'customer_num', 'month_end', "'ch'")} as u
+               {points_sql(planted['churned'])} as points, {uniform(s, 'customer_num', 'month_end', "'ch'")} as u
         from windowed
     """)
     eligible = con.execute("select count(distinct customer_num) from demo_work.churn_days").fetchone()[0]
@@ -475,18 +523,19 @@ def land_crm(con: duckdb.DuckDBPyConnection, opts: Options) -> None:
     """)
     con.execute("insert into demo.customer_archetypes select customer_id, archetype "
                 "from demo_work.customers order by customer_num")
-    insert_rows(con, "demo.planted_effects", planted_effects())
+    insert_rows(con, "demo.planted_effects", planted_effects(opts))
 
 
-def planted_effects() -> list[tuple[str, str, str, str]]:
+def planted_effects(opts: Options) -> list[tuple[str, str, str, str]]:
     """(outcome, event type, direction for a good score, effect): '+' means more of the type
     should raise the score (more of a good outcome, less of a bad one)."""
+    planted = planted_coefficients(opts)
     rows = [("churned", t, "+" if c < 0 else "-",
              f"{c:+g} on the log-odds of churning in the 30 days after a month end, per event in the 30 days before it")
-            for t, c in CHURN_COEFFICIENTS.items()]
+            for t, c in planted['churned'].items()]
     rows += [("converted", t, "+" if c > 0 else "-",
               f"{c:+g} on the log-odds of converting at the end of a trial, per event during it")
-             for t, c in CONVERT_COEFFICIENTS.items()]
+             for t, c in planted['converted'].items()]
     rows += [("upgraded", t, "+", f"{m:g}x in starter customers who upgrade")
              for t, m in MIX["upgraded"].items()]
     return rows
@@ -500,7 +549,9 @@ def activity_shape_sql() -> str:
             when c.archetype = 'churned' and c.d >= c.stop_day then 0.0
             when c.archetype = 'dormant' and c.d >= c.stop_day then 0.0
             when c.archetype = 'declining' and c.d >= c.stop_day
-                then greatest(0.08, 1.0 - 0.92 * (c.d - c.stop_day) / ({HISTORY_DAYS} - c.stop_day))
+                then greatest(0.08, 1.0 - 0.92 * (c.d - c.stop_day) / {DECLINE_DAYS}.0)
+            -- a converted trial settles a little below its trial's pace, with the default mix (insert_events)
+            when c.archetype in ({", ".join(repr(a) for a in PAST_TRIALS)}) and c.d >= c.stop_day then 0.75
             when c.archetype = 'trial_converting'
                 then 0.6 + 1.2 * least(1.0, (c.day_date - cast(c.created_at as date)) / 14.0)
             when c.archetype = 'trial_stalling'
@@ -526,7 +577,8 @@ def plan_days(con: duckdb.DuckDBPyConnection, opts: Options) -> float:
                c.stop_day, c.created_at
         from grid as c
     """)
-    total = con.execute("select sum(weight) from demo_work.customer_days").fetchone()[0] or 1.0
+    # rounded: a parallel sum of doubles may differ in its last bits from run to run
+    total = con.execute("select round(sum(weight), 6) from demo_work.customer_days").fetchone()[0] or 1.0
     return opts.events / (total * (1 + opts.duplicate_rate))
 
 
@@ -536,6 +588,7 @@ def insert_events(con: duckdb.DuckDBPyConnection, opts: Options, scale: float) -
     chunk = 15
     started = time.time()
     horizon = dt.datetime.combine(opts.end_date + dt.timedelta(days=1), dt.time(6, 0))
+    past_trials = ", ".join(f"'{a}'" for a in PAST_TRIALS)
     for first in range(0, HISTORY_DAYS, chunk):
         last = min(HISTORY_DAYS, first + chunk) - 1
         con.execute(f"""
@@ -547,8 +600,10 @@ def insert_events(con: duckdb.DuckDBPyConnection, opts: Options, scale: float) -
                 where d between {first} and {last} and weight > 0
             ),
             exploded as (
-                select c.customer_num, c.customer_id, c.archetype, c.seats, c.d, c.day_date,
-                       k.k
+                -- a past trial uses the trial's mix until its end, then the default one
+                select c.customer_num, c.customer_id, c.seats, c.d, c.day_date, k.k,
+                       case when c.archetype in ({past_trials}) and c.d >= c.stop_day then 'steady'
+                            else c.archetype end as archetype
                 from counts as c, unnest(range(c.n)) as k(k)
             ),
             events as (

@@ -1,13 +1,15 @@
-"""Every public mart, row for row, equals a stored result of the models as they were before the
-scoring chain was unified (commit a97acf6: the marts' chain and a parallel backtest chain).
+"""Every public mart, row for row, equals a stored result, so a refactoring that is not meant to
+change a number cannot change one unnoticed.
 
 tests/python/golden/marts_seed11_defects_60k.json holds, per public mart, its row count and the
 sum of an MD5 of each row's canonical text (tests/python/marts_digest.py) on the demo data of
-seed 11 with every defect, 60,000 events and 400 customers. It was written by those models, not
-by the ones under test; fct_customer_outcome_probability and fct_calibration_backtest, which
-came later (issue 21), were added by the models of that commit, with every earlier mart
-unchanged, and are checked independently by the oracle and the dbt unit tests. A change that is meant to change the marts (new demo data, a new rule)
-regenerates it and says so in its commit:
+seed 11 with every defect, 60,000 events and 400 customers. It was first written by the models
+as they were before the scoring chain was unified (commit a97acf6), and was regenerated once, by
+the models of the commit that made the demo tell one story (issue 21: new demo data, new flag
+defaults and a new shipped calibration), after the oracle, the backtest and the calibration
+tests had passed on them; the oracle and the dbt unit tests check the marts independently.
+A change that is meant to change the marts (new demo data, a new rule) regenerates it and says
+so in its commit:
 
     python -m cestools.demo_data --path /tmp/g/ces.duckdb --seed 11 --defects --events 60000 --customers 400
     CES_DUCKDB_PATH=/tmp/g/ces.duckdb dbt build --target-path /tmp/g/target
