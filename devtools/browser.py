@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
@@ -20,6 +19,7 @@ from pathlib import Path
 from cestools.config import ROOT
 from cestools.dashboard.__main__ import command
 from cestools.errors import CesError
+from cestools.ports import free_port
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update"]
@@ -60,12 +60,6 @@ def chromium_path() -> str:
         raise CesError("the browser tests need Chromium: install the Debian package `chromium` "
                        "(apt-get install -y chromium; make test does it when it runs as root)")
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager

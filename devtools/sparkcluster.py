@@ -15,6 +15,7 @@ from pathlib import Path
 from cestools import config
 from cestools.engines import spark_cluster
 from cestools.errors import CesError
+from cestools.ports import free_port
 
 
 @contextmanager
@@ -24,7 +25,7 @@ def local_spark_cluster(memory: str = "2g", log=print) -> Iterator[dict[str, str
     memory: the worker's and the server's (the driver's) memory each."""
     base = Path(tempfile.mkdtemp(prefix="ces-spark-cluster-"))
     env = {"CES_TARGET": "spark_thrift", "CES_SPARK_HOST": "127.0.0.1",
-           "CES_SPARK_PORT": str(spark_cluster.free_port()), "CES_SPARK_USER": "ces",
+           "CES_SPARK_PORT": str(free_port()), "CES_SPARK_USER": "ces",
            "CES_SPARK_CLUSTER_DIR": str(base), "CES_SPARK_WORKER_MEMORY": memory,
            "CES_SPARK_DRIVER_MEMORY": memory}
     cfg = config.load({**os.environ, **env})

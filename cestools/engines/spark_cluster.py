@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ from cestools.engines.spark_engine import spark_conf
 from cestools.engines.spark_thrift_engine import answers
 from cestools.errors import CesError, run
 from cestools.leftovers import is_alive
+from cestools.ports import free_port, port_in_use
 
 STATE = "cluster.json"
 # stopped in this order: the server first, so no query is cut off by its executors going away
@@ -44,17 +44,6 @@ def spark_home() -> Path:
     import pyspark
 
     return Path(pyspark.__file__).resolve().parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def port_in_use(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def read_state(folder: Path) -> dict | None:

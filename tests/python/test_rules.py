@@ -188,7 +188,7 @@ def test_each_target_maps_to_one_engine_and_others_are_refused_with_the_list():
 def test_a_thrift_target_without_a_server_says_how_to_start_one():
     """Nothing listens on the port: the preflight names the address and make spark-cluster,
     before dbt starts."""
-    from cestools.engines.spark_cluster import free_port
+    from cestools.ports import free_port
 
     cfg = config.load({"CES_TARGET": "spark_thrift", "CES_SPARK_HOST": "127.0.0.1", "CES_SPARK_PORT": str(free_port())})
     with pytest.raises(CesError, match=f"no Spark Thrift server answers at 127.0.0.1:{cfg.spark_port}.*make spark-cluster"):

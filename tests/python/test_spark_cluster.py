@@ -14,6 +14,7 @@ from conftest import BIN, ROOT
 
 from cestools.engines import spark_cluster
 from cestools.leftovers import is_alive
+from cestools.ports import free_port
 
 # starts JVMs: the whole suite, not make test-fast
 pytestmark = pytest.mark.slow
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.slow
 def test_make_spark_cluster_starts_answers_refuses_a_second_start_and_stops(tmp_path):
     from pyhive import hive
 
-    folder, port = tmp_path / "cluster", spark_cluster.free_port()
+    folder, port = tmp_path / "cluster", free_port()
     env = {**os.environ, "CES_SPARK_CLUSTER_DIR": str(folder), "CES_SPARK_PORT": str(port),
            "CES_SPARK_HOST": "127.0.0.1", "CES_SPARK_WORKER_MEMORY": "2g"}
 
