@@ -25,6 +25,14 @@ from cestools.serving import served_columns, temporary_name
 GENERATED_SCHEMAS = ("raw", DEMO_SCHEMA, DEMO_WORK_SCHEMA)
 
 
+def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple[str, str]]:
+    """(column name, DuckDB type) of schema.table, in order: what a landing into another engine
+    creates its table from (each engine maps the types its own way)."""
+    return con.execute("""select column_name, data_type from duckdb_columns()
+                          where schema_name = ? and table_name = ? order by column_index""",
+                       [schema, table]).fetchall()
+
+
 def connect(path: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """duckdb.connect with the lock and missing-file cases turned into CesError."""
     if read_only and not os.path.exists(path):

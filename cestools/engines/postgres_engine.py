@@ -14,6 +14,7 @@ from pathlib import Path
 from cestools.config import Config
 from cestools.engines.base import Log, Warehouse
 from cestools.engines.duckdb_engine import connect as duckdb_connect
+from cestools.engines.duckdb_engine import table_columns
 from cestools.errors import CesError
 from cestools.leftovers import scratch_folder
 from cestools.serving import SERVING_MARK, served_columns
@@ -51,9 +52,7 @@ def land_duckdb_tables_in_postgres(duck_path: Path, pg, tables: list[tuple[str, 
     try:
         with scratch_folder("landing") as tmp, pg.cursor() as cur:
             for schema, table in tables:
-                columns = con.execute("""select column_name, data_type from duckdb_columns()
-                                         where schema_name = ? and table_name = ? order by column_index""",
-                                      [schema, table]).fetchall()
+                columns = table_columns(con, schema, table)
                 cur.execute(f'create schema if not exists "{schema}"')
                 if not append:
                     cur.execute(f'drop table if exists "{schema}"."{table}"')

@@ -21,6 +21,7 @@ from pathlib import Path
 from cestools.config import PROFILES_DIR, Config
 from cestools.engines.base import Log, Warehouse, quote
 from cestools.engines.duckdb_engine import connect as duckdb_connect
+from cestools.engines.duckdb_engine import table_columns
 from cestools.errors import CesError
 from cestools.serving import SERVING_MARK, build_table, is_earlier_build_table, served_columns
 
@@ -137,9 +138,7 @@ def land_duckdb_tables_in_spark(duck_path: Path, spark, tables: list[tuple[str, 
                 spark.sql(f"drop table if exists `{schema}`.`{table}`")
                 shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True, exist_ok=True)
-            columns = con.execute("""select column_name, data_type from duckdb_columns()
-                                     where schema_name = ? and table_name = ? order by column_index""",
-                                  [schema, table]).fetchall()
+            columns = table_columns(con, schema, table)
             select = ", ".join(f'cast("{c}" as timestamptz) as "{c}"' if t == "TIMESTAMP" else f'"{c}"'
                                for c, t in columns)
             batch = len(list(folder.glob("*.parquet")))

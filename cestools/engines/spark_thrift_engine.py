@@ -19,6 +19,7 @@ from pathlib import Path
 
 from cestools.config import Config
 from cestools.engines.duckdb_engine import connect as duckdb_connect
+from cestools.engines.duckdb_engine import table_columns
 from cestools.engines.spark_engine import SparkWarehouse
 from cestools.errors import CesError
 
@@ -90,9 +91,7 @@ def land_duckdb_tables_over_sql(duck_path: Path, wh: SparkThriftWarehouse, table
     try:
         for schema, table in tables:
             started = time.monotonic()
-            columns = con.execute("""select column_name, data_type from duckdb_columns()
-                                     where schema_name = ? and table_name = ? order by column_index""",
-                                  [schema, table]).fetchall()
+            columns = table_columns(con, schema, table)
             unknown = sorted({t for _c, t in columns} - set(SPARK_TYPES))
             if unknown:
                 raise CesError(f"{schema}.{table} has column types the Thrift landing does not carry: {unknown}")
