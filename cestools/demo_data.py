@@ -732,7 +732,8 @@ def generate_on_server(opts: Options, cfg: config.Config) -> dict[str, int]:
         # the marker last: a landing that stops half-way leaves no complete demo marker
         names = [*ownership.GENERATED_TABLES, *([ownership.DEFECTS_TABLE] if opts.defects else []),
                  ownership.DEMO_MARKER]
-        wh.land(scratch, [tuple(n.split(".", 1)) for n in names])  # type: ignore[misc]
+        wh.land(scratch, [tuple(n.split(".", 1)) for n in names],  # type: ignore[misc]
+                log=lambda m: log(opts, f"landing {m}"))
         log(opts, f"landed in {wh.name}: " + ", ".join(f"{k} {v:,}" for k, v in generated.items()))
         return generated
     finally:

@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     wh = engines.open_warehouse(config.load(), read_only=False)
     try:
         contents = check_landing_is_ours(wh, [f"{schema}.{table}" for schema, table in tables])
-        landed = wh.land(a.source, tables, a.where, a.append)  # type: ignore[arg-type]
+        landed = wh.land(a.source, tables, a.where, a.append,  # type: ignore[arg-type]
+                         log=lambda m: print(f"[landing] {m}", flush=True))
         mark_landed(wh, tables, contents)
     finally:
         wh.close()

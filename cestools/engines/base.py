@@ -92,9 +92,10 @@ class Warehouse:
         self.execute(f"drop schema if exists {self.ident(schema)} cascade")
 
     def land(self, duck_path: Path, tables: list[tuple[str, str]], where: str = "true",
-             append: bool = False) -> dict[str, int]:
+             append: bool = False, log: Log | None = None) -> dict[str, int]:
         """Copy DuckDB tables (schema, table) into this warehouse under the same names, replacing
-        each (append: adding one more load). Returns rows per table."""
+        each (append: adding one more load). Returns rows per table; log, if given, gets a line
+        per table landed (the caller chooses where progress goes)."""
         raise NotImplementedError
 
     def publish(self, marts: list[tuple[str, str]], with_pii: bool, invocation: str, log: Log) -> str:

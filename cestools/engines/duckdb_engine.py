@@ -104,7 +104,7 @@ class DuckDBWarehouse(Warehouse):
         return "marts" in self.schemas()
 
     def land(self, duck_path: Path, tables: list[tuple[str, str]], where: str = "true",
-             append: bool = False) -> dict[str, int]:
+             append: bool = False, log: Log | None = None) -> dict[str, int]:
         raise CesError("landing copies DuckDB tables into PostgreSQL or Spark, not into DuckDB")
 
     def publish(self, marts: list[tuple[str, str]], with_pii: bool, invocation: str, log: Log) -> str:

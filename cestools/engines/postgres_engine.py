@@ -9,6 +9,7 @@ read-only role CES_PG_BI_ROLE may read the serving schema only.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from cestools.config import Config
@@ -43,7 +44,8 @@ def pg_connect(cfg: Config):
 
 
 def land_duckdb_tables_in_postgres(duck_path: Path, pg, tables: list[tuple[str, str]],
-                                   where: str = "true", append: bool = False) -> dict[str, int]:
+                                   where: str = "true", append: bool = False,
+                                   log: Log | None = None) -> dict[str, int]:
     """Copy DuckDB tables (schema, table) into the same names in PostgreSQL with COPY, creating
     the schema and replacing each table (append: adding to it, as a loader lands a new batch);
     `where` filters the rows of every table. Returns rows per table."""
@@ -52,6 +54,7 @@ def land_duckdb_tables_in_postgres(duck_path: Path, pg, tables: list[tuple[str, 
     try:
         with scratch_folder("landing") as tmp, pg.cursor() as cur:
             for schema, table in tables:
+                started = time.monotonic()
                 columns = table_columns(con, schema, table)
                 cur.execute(f'create schema if not exists "{schema}"')
                 if not append:
@@ -63,6 +66,8 @@ def land_duckdb_tables_in_postgres(duck_path: Path, pg, tables: list[tuple[str, 
                 with open(csv) as f:
                     cur.copy_expert(f'copy "{schema}"."{table}" from stdin with (format csv)', f)
                 landed[f"{schema}.{table}"] = cur.rowcount
+                if log:
+                    log(f"{schema}.{table}: {cur.rowcount:,} rows in {time.monotonic() - started:.1f} s")
         pg.commit()
     finally:
         con.close()
@@ -113,8 +118,8 @@ class PostgresWarehouse(Warehouse):
         return rows[0][0] if rows else None
 
     def land(self, duck_path: Path, tables: list[tuple[str, str]], where: str = "true",
-             append: bool = False) -> dict[str, int]:
-        return land_duckdb_tables_in_postgres(duck_path, self.con, tables, where, append)
+             append: bool = False, log: Log | None = None) -> dict[str, int]:
+        return land_duckdb_tables_in_postgres(duck_path, self.con, tables, where, append, log)
 
     def publish(self, marts: list[tuple[str, str]], with_pii: bool, invocation: str, log: Log) -> str:
         serving_schema, bi_role = self.cfg.pg_serving_schema, self.cfg.pg_bi_role

@@ -124,7 +124,8 @@ def spark_session(cfg: Config):
 
 
 def land_duckdb_tables_in_spark(duck_path: Path, spark, tables: list[tuple[str, str]], spark_dir: str,
-                                where: str = "true", append: bool = False) -> dict[str, int]:
+                                where: str = "true", append: bool = False,
+                                log: Log | None = None) -> dict[str, int]:
     """Copy DuckDB tables (schema, table) into Spark as Parquet files with a table over them,
     under <spark_dir>/landed/<schema>/<table>/: each call writes one more file (one load), and
     without append it first replaces the table and its folder. Timestamps are written as UTC
@@ -133,6 +134,7 @@ def land_duckdb_tables_in_spark(duck_path: Path, spark, tables: list[tuple[str, 
     landed = {}
     try:
         for schema, table in tables:
+            started = time.monotonic()
             folder = (Path(spark_dir) / "landed" / schema / table).resolve()
             if not append:
                 spark.sql(f"drop table if exists `{schema}`.`{table}`")
@@ -150,6 +152,8 @@ def land_duckdb_tables_in_spark(duck_path: Path, spark, tables: list[tuple[str, 
             spark.sql(f"create database if not exists `{schema}`")
             spark.sql(f"create table if not exists `{schema}`.`{table}` using parquet location '{folder}'")
             spark.sql(f"refresh table `{schema}`.`{table}`")
+            if log:
+                log(f"{schema}.{table}: {landed[f'{schema}.{table}']:,} rows in {time.monotonic() - started:.1f} s")
     finally:
         con.close()
     return landed
@@ -200,8 +204,8 @@ class SparkWarehouse(Warehouse):
         return {d for d in self.schemas() if d != "default" and self.database_comment(d) == SERVING_MARK}
 
     def land(self, duck_path: Path, tables: list[tuple[str, str]], where: str = "true",
-             append: bool = False) -> dict[str, int]:
-        return land_duckdb_tables_in_spark(duck_path, self.con, tables, self.cfg.spark_dir, where, append)
+             append: bool = False, log: Log | None = None) -> dict[str, int]:
+        return land_duckdb_tables_in_spark(duck_path, self.con, tables, self.cfg.spark_dir, where, append, log)
 
     def publish(self, marts: list[tuple[str, str]], with_pii: bool, invocation: str, log: Log) -> str:
         serving_db = self.cfg.spark_serving_database

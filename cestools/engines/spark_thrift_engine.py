@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from cestools.config import Config
+from cestools.engines.base import Log
 from cestools.engines.duckdb_engine import connect as duckdb_connect
 from cestools.engines.duckdb_engine import table_columns
 from cestools.engines.spark_engine import SparkWarehouse
@@ -80,7 +81,7 @@ def batch_insert_sql(schema: str, table: str, columns: list[tuple[str, str]], ro
 
 
 def land_duckdb_tables_over_sql(duck_path: Path, wh: SparkThriftWarehouse, tables: list[tuple[str, str]],
-                                where: str = "true", append: bool = False, log=None) -> dict[str, int]:
+                                where: str = "true", append: bool = False, log: Log | None = None) -> dict[str, int]:
     """Copy DuckDB tables (schema, table) into Parquet tables of the same names through the
     server's SQL: without append each is first dropped and created again (the callers check that
     it is the project's), with append the rows are one more load. Timestamps travel as UTC
@@ -177,9 +178,8 @@ class SparkThriftWarehouse(SparkWarehouse):
         self.con.close()
 
     def land(self, duck_path: Path, tables: list[tuple[str, str]], where: str = "true",
-             append: bool = False) -> dict[str, int]:
-        return land_duckdb_tables_over_sql(duck_path, self, tables, where, append,
-                                           log=lambda m: print(f"[landing] {m}", flush=True))
+             append: bool = False, log: Log | None = None) -> dict[str, int]:
+        return land_duckdb_tables_over_sql(duck_path, self, tables, where, append, log)
 
     def bi_hint(self) -> str:
         return (f"BI tools: read the views of the Spark database {self.cfg.spark_serving_database} through the "
