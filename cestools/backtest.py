@@ -178,7 +178,7 @@ class Dataset:
 
 def load_dataset(wh, outcome: str) -> Dataset:
 
-    known = [o for (o,) in wh.fetchall("select outcome from seeds.ces_outcomes order by 1")]
+    known = [o for (o,) in wh.fetchall("select outcome from staging.stg_seeds__outcomes order by 1")]
     if outcome not in known:
         raise CesError(f"OUTCOME is {outcome!r}; allowed: an outcome of seeds/ces_outcomes.csv ({', '.join(known)}).")
     population = fetch_frame(wh, f"""

@@ -2,7 +2,8 @@
 
     python -m cestools.preflight [--vars YAML] [--built]
 
-  - VARS parses as dbt would read it;
+  - VARS parses as dbt would read it, and each seed var (ces_event_weights_seed, ...) names a
+    seed that exists;
   - the target's warehouse can be reached: the DuckDB file is not locked by another process,
     the PostgreSQL server answers, Spark has Java and a free metastore;
   - --built (make docs): the command reads what dbt built, so a DuckDB file must hold the marts.
@@ -17,7 +18,7 @@ from cestools import config, engines, errors, settings
 
 
 def check(cfg: config.Config, cli_vars: str | None, built: bool = False) -> None:
-    settings.project_vars(cli_vars)
+    settings.check_seed_vars(settings.project_vars(cli_vars))
     engines.preflight(cfg, built)
 
 

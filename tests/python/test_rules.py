@@ -364,3 +364,27 @@ def test_a_duckdb_file_named_like_a_schema_is_refused_with_another_name(tmp_path
         connect(str(marts), read_only=True)
     connect(str(tmp_path / "ces-demo.duckdb")).close()
     demo_data.main(["--path", str(tmp_path / "ces-demo.duckdb"), "--events", "100", "--customers", "5", "--quiet"])
+
+
+def test_a_seed_var_that_names_no_seed_is_refused_naming_the_var(tmp_path):
+    """Each seed the models read can be replaced by a seed of the team's (ces_<seed>_seed);
+    one that names no seed is refused before dbt runs, with the var's name, as dbt itself
+    would only name the missing node."""
+    from cestools import settings
+
+    (tmp_path / "dbt_project.yml").write_text("name: host\nseed-paths: [data]\n")
+    (tmp_path / "data" / "team").mkdir(parents=True)
+    for name in settings.SEED_VARS.values():
+        (tmp_path / "data" / f"{name}.csv").write_text("a\n1\n")
+    (tmp_path / "data" / "team" / "team_weights.csv").write_text("a\n1\n")
+    (tmp_path / "dbt_packages" / "ces" / "seeds").mkdir(parents=True)
+    (tmp_path / "dbt_packages" / "ces" / "seeds" / "packaged_tiers.csv").write_text("a\n1\n")
+    settings.check_seed_vars({}, tmp_path)
+    settings.check_seed_vars({"ces_event_weights_seed": "team_weights",
+                              "ces_engagement_tiers_seed": "packaged_tiers"}, tmp_path)
+    with pytest.raises(CesError) as missing:
+        settings.check_seed_vars({"ces_outcomes_seed": "team_outcomes"}, tmp_path)
+    assert "ces_outcomes_seed is 'team_outcomes'" in str(missing.value)
+    assert "seeds/ces_outcomes.csv" in str(missing.value)
+    with pytest.raises(CesError, match="ces_calibration_seed is ''"):
+        settings.check_seed_vars({"ces_calibration_seed": ""}, tmp_path)

@@ -161,6 +161,34 @@ def test_raw_tables_under_other_names_build_the_same_marts(project, demo_source,
         wrong.stdout[-2000:]
 
 
+def test_a_weights_seed_of_the_teams_replaces_the_projects(demo_source, tmp_path):
+    """ces_event_weights_seed names a seed of the team's: the models read it instead of
+    seeds/ces_event_weights.csv. Every weight doubled there doubles every score (CES is linear
+    in the weights); a name with no seed is refused before dbt runs, naming the var."""
+
+    project = copy_project(tmp_path / "project")
+    rows = (ROOT / "seeds" / "ces_event_weights.csv").read_text().splitlines()
+    header, body = rows[0], [r.split(",", 5) for r in rows[1:]]
+    weight = header.split(",").index("weight")
+    doubled = [",".join(r[:weight] + [str(2 * float(r[weight]))] + r[weight + 1:]) for r in body]
+    (project / "seeds" / "team_weights.csv").write_text("\n".join([header, *doubled]) + "\n")
+    scores = {}
+    for name, extra in (("own", ("VARS={ces_event_weights_seed: team_weights}",)), ("default", ())):
+        db = tmp_path / name / "ces.duckdb"
+        db.parent.mkdir()
+        shutil.copy(demo_source, db)
+        built = make(project, "dbt-build", db, tmp_path / name / "serving.duckdb", *extra)
+        assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-2000:]
+        scores[name] = dict(query(db, "select customer_id, engagement_score from marts.fct_customer_engagement"))
+    assert scores["own"].keys() == scores["default"].keys() and any(scores["default"].values())
+    assert all(scores["own"][c] == 2 * s for c, s in scores["default"].items())
+
+    missing = make(project, "dbt-build", tmp_path / "own" / "ces.duckdb", tmp_path / "own" / "serving.duckdb",
+                   "VARS={ces_event_weights_seed: team_weight}")
+    assert missing.returncode != 0
+    assert "ces_event_weights_seed is 'team_weight', but no seed of that name exists" in missing.stdout + missing.stderr
+
+
 def test_empty_product_events_with_user_customers_is_built_as_it_is(project, demo_source, tmp_path):
     db, serving = tmp_path / "own.duckdb", tmp_path / "serving.duckdb"
     con = create_raw(db)

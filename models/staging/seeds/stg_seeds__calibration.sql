@@ -6,7 +6,7 @@ with
 
 source as (
 
-    select * from {{ ref('ces_calibration') }}
+    select * from {{ ref(var('ces_calibration_seed')) }}
 
 ),
 

@@ -3,7 +3,7 @@ with
 
 tiers as (
 
-    select * from {{ ref('ces_engagement_tiers') }}
+    select * from {{ ref(var('ces_engagement_tiers_seed')) }}
 
 ),
 

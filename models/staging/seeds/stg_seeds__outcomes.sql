@@ -4,7 +4,7 @@ with
 
 outcomes as (
 
-    select * from {{ ref('ces_outcomes') }}
+    select * from {{ ref(var('ces_outcomes_seed')) }}
 
 ),
 

@@ -1,14 +1,14 @@
 {#- The weights seed, typed. The segment column is optional: a seed without it (every row a
     default, as before segments existed) builds unchanged, because the column is looked up in
     the loaded seed and, when absent, every row gets segment null. -#}
-{%- set seed_columns = adapter.get_columns_in_relation(ref('ces_event_weights'))
+{%- set seed_columns = adapter.get_columns_in_relation(ref(var('ces_event_weights_seed')))
                        | map(attribute='name') | map('lower') | list if execute else [] %}
 
 with
 
 source as (
 
-    select * from {{ ref('ces_event_weights') }}
+    select * from {{ ref(var('ces_event_weights_seed')) }}
 
 ),
 
