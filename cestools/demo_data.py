@@ -534,7 +534,7 @@ def planted_effects(opts: Options) -> list[tuple[str, str, str, str]]:
              f"{c:+g} on the log-odds of churning in the 30 days after a month end, per event in the 30 days before it")
             for t, c in planted['churned'].items()]
     rows += [("converted", t, "+" if c > 0 else "-",
-              f"{c:+g} on the log-odds of converting at the end of a trial, per event during it")
+              f"{c:+g} on the log-odds of converting at the end of a trial, per event during it (up to its last month end)")
              for t, c in planted['converted'].items()]
     rows += [("upgraded", t, "+", f"{m:g}x in starter customers who upgrade")
              for t, m in MIX["upgraded"].items()]
