@@ -142,7 +142,7 @@ def test_make_build_on_spark_thrift_lands_builds_publishes_and_summarises(spark_
     unit_tests = re.search(r"(\d+) unit tests", out)
     assert unit_tests and int(unit_tests.group(1)) > 0, "the unit tests ran on Spark too"
     assert "as the views of the database serving" in out
-    assert re.search(r"\[landing\] raw\.product_events: [0-9,]+ rows in", out), "landed through the server"
+    assert re.search(r"\[demo-data\] landing raw\.product_events: [0-9,]+ rows in", out), "landed through the server"
     assert "customers scored: 200" in out, "the summary read the Spark marts"
     assert f"Thrift server at 127.0.0.1:{env['CES_SPARK_PORT']}" in out, "it says where BI tools connect"
     assert not (work / "duck" / "unused.duckdb").exists(), "no DuckDB warehouse was written"
