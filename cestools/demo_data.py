@@ -342,6 +342,11 @@ def sigmoid_sql(logit: str) -> str:
     return f"(1.0 / (1.0 + exp(-({logit}))))"
 
 
+def sql_list(names: tuple[str, ...]) -> str:
+    """Names as a SQL list of string literals, for `in (...)`."""
+    return ", ".join(f"'{n}'" for n in names)
+
+
 def type_counts_sql(types: list[str], name_column: str) -> str:
     """One 0/1 column per type (n_0, n_1, ...): is the event of that type. Summed as integers,
     so the counts, and the points made of them, do not depend on the order of a parallel sum."""
@@ -368,7 +373,6 @@ def decide_outcomes(con: duckdb.DuckDBPyConnection, opts: Options) -> dict[str, 
     # a past trial converts at its end with probability sigmoid(intercept + Σ c · n), n counted
     # over the trial up to the last month end before its end (the sales review; the window a
     # backtest on that month end sees), or over the whole trial when it spans no month end
-    trials = ", ".join(f"'{a}'" for a in PAST_TRIALS)
     convert_types = list(planted["converted"])
     con.execute(f"""
         create or replace table demo_work.trial_ends as
@@ -379,7 +383,7 @@ def decide_outcomes(con: duckdb.DuckDBPyConnection, opts: Options) -> dict[str, 
                         else cast(date '{start}' + stop_day as timestamp)
                    end as counted_until
             from demo_work.customers
-            where archetype in ({trials})
+            where archetype in ({sql_list(PAST_TRIALS)})
         ),
         counted as (
             select r.customer_num, {summed_counts_sql(convert_types)}
@@ -409,7 +413,6 @@ def decide_outcomes(con: duckdb.DuckDBPyConnection, opts: Options) -> dict[str, 
     # probability sigmoid(intercept + Σ c · n), n counted over the 30 days ending m (the window
     # a backtest on m sees); the first month that draws it wins. The intercept is solved for so
     # that CHURN_SHARE of them churn during the history, whatever the events per customer.
-    bases = ", ".join(f"'{a}'" for a in CHURN_BASES)
     months = [m for m in month_ends(start, opts.end_date)
               if (m - start).days >= CHURN_FIRST_DAY - 30 and (m - start).days + 30 < HISTORY_DAYS]
     month_list = ", ".join(f"(date '{m}')" for m in months)
@@ -433,7 +436,7 @@ def decide_outcomes(con: duckdb.DuckDBPyConnection, opts: Options) -> dict[str, 
             left join events as e
                 on e.customer_id = cu.customer_id
                 and e.day between m.month_end - 29 and m.month_end
-            where cu.archetype in ({bases})
+            where cu.archetype in ({sql_list(CHURN_BASES)})
             group by cu.customer_num, m.month_end
         )
         select customer_num,
@@ -551,7 +554,7 @@ def activity_shape_sql() -> str:
             when c.archetype = 'declining' and c.d >= c.stop_day
                 then greatest(0.08, 1.0 - 0.92 * (c.d - c.stop_day) / {DECLINE_DAYS}.0)
             -- a converted trial settles a little below its trial's pace, with the default mix (insert_events)
-            when c.archetype in ({", ".join(repr(a) for a in PAST_TRIALS)}) and c.d >= c.stop_day then 0.75
+            when c.archetype in ({sql_list(PAST_TRIALS)}) and c.d >= c.stop_day then 0.75
             when c.archetype = 'trial_converting'
                 then 0.6 + 1.2 * least(1.0, (c.day_date - cast(c.created_at as date)) / 14.0)
             when c.archetype = 'trial_stalling'
@@ -588,7 +591,6 @@ def insert_events(con: duckdb.DuckDBPyConnection, opts: Options, scale: float) -
     chunk = 15
     started = time.time()
     horizon = dt.datetime.combine(opts.end_date + dt.timedelta(days=1), dt.time(6, 0))
-    past_trials = ", ".join(f"'{a}'" for a in PAST_TRIALS)
     for first in range(0, HISTORY_DAYS, chunk):
         last = min(HISTORY_DAYS, first + chunk) - 1
         con.execute(f"""
@@ -602,7 +604,7 @@ def insert_events(con: duckdb.DuckDBPyConnection, opts: Options, scale: float) -
             exploded as (
                 -- a past trial uses the trial's mix until its end, then the default one
                 select c.customer_num, c.customer_id, c.seats, c.d, c.day_date, k.k,
-                       case when c.archetype in ({past_trials}) and c.d >= c.stop_day then 'steady'
+                       case when c.archetype in ({sql_list(PAST_TRIALS)}) and c.d >= c.stop_day then 'steady'
                             else c.archetype end as archetype
                 from counts as c, unnest(range(c.n)) as k(k)
             ),
