@@ -6,39 +6,79 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from cestools.config import PROFILES_DIR, ROOT
+from cestools.config import PROFILES_DIR
 from cestools.errors import CesError
-from cestools.ownership import BUILD_LOG
+from cestools.ownership import BUILD_LOG_ANCHOR, BUILD_LOG_TABLE
 
 PACKAGE = "ces"
 PASSED = ("success", "pass", "warn")
 GATED = ("model", "seed", "test", "unit_test")
 
 
-def project_objects(manifest: Path | None = None, project_dir: Path = ROOT) -> tuple[set[str], set[str]]:
-    """(schemas, schema.relation names) of the project's models, seeds and stored test failures,
-    from dbt's manifest. Without a manifest (a fresh clone), `dbt parse` writes one into a
-    temporary folder."""
+def project_objects(manifest: Path | None = None, project_dir: Path | None = None) -> tuple[set[str], set[str]]:
+    """(schemas, schema.relation names) of CES's models, seeds and stored test failures, from the
+    manifest of the dbt project in project_dir (default: the current directory). Without a
+    manifest (a fresh clone), `dbt parse` writes one into a temporary folder."""
+    project_dir = project_dir or Path.cwd()
     manifest = manifest or project_dir / "target" / "manifest.json"
     if not manifest.exists():
         with tempfile.TemporaryDirectory() as tmp:
             proc = subprocess.run(
                 [str(Path(sys.executable).parent / "dbt"), "parse", "--target-path", tmp, "--quiet",
                  "--log-path", tmp], cwd=project_dir, capture_output=True, text=True,
-                env={**os.environ, "DBT_PROFILES_DIR": str(PROFILES_DIR)})
+                # the profiles dbt is given (the Makefile's), else the repository's
+                env={"DBT_PROFILES_DIR": str(PROFILES_DIR), **os.environ})
             if proc.returncode != 0:
                 raise CesError("dbt parse failed, so the project's own schemas are unknown and nothing "
                                f"was dropped:\n{proc.stdout[-2000:]}{proc.stderr[-1000:]}")
             return project_objects(Path(tmp) / "manifest.json", project_dir)
-    nodes = [n for n in json.loads(manifest.read_text())["nodes"].values()
-             if n["package_name"] == PACKAGE and n["resource_type"] in ("model", "seed", "test")]
-    relations = {f"{n['schema']}.{n['alias'] or n['name']}".lower() for n in nodes} | {BUILD_LOG}
-    return {n["schema"] for n in nodes}, relations
+    parsed = json.loads(manifest.read_text())
+    built = [n for n in parsed["nodes"].values() if n["resource_type"] in ("model", "seed", "test")]
+    nodes = [n for n in built if n["package_name"] == PACKAGE]
+    relations = {f"{n['schema']}.{n['alias'] or n['name']}".lower() for n in nodes} | {build_log(parsed)}
+    # a schema that also holds a host project's own models (CES installed as a package, sharing
+    # a schema with them) is not the project's to drop
+    shared = {n["schema"] for n in built if n["package_name"] != PACKAGE}
+    return {n["schema"] for n in nodes} - shared, relations
+
+
+def build_log(manifest: dict) -> str:
+    """schema.table of the warehouse's own record of its dbt runs (macros/ces_build_log.sql): beside
+    CES's intermediate models, wherever the project that builds them puts them."""
+    for node in manifest["nodes"].values():
+        if node["package_name"] == PACKAGE and node["resource_type"] == "model" and node["name"] == BUILD_LOG_ANCHOR:
+            return f"{node['schema']}.{BUILD_LOG_TABLE}".lower()
+    raise CesError(f"the manifest has no CES model {BUILD_LOG_ANCHOR}: is CES installed (dbt deps) in this project?")
+
+
+def relation_names(manifest_path: Path) -> dict[str, str]:
+    """{name: schema.relation} of CES's models and seeds, and of its build log, from the manifest
+    (empty without one: the project's own layer schemas). A host project that installs CES as a
+    package chooses their schemas."""
+    if not manifest_path.exists():
+        return {}
+    manifest = json.loads(manifest_path.read_text())
+    names = {n["name"]: f"{n['schema']}.{n['alias'] or n['name']}" for n in manifest["nodes"].values()
+             if n["package_name"] == PACKAGE and n["resource_type"] in ("model", "seed")}
+    return {**names, BUILD_LOG_TABLE: build_log(manifest)} if names else {}
+
+
+# how cestools writes CES's relations in its SQL: the standalone project's layer schema, then the name
+LAYER_QUALIFIED = re.compile(r"\b(?:staging|intermediate|marts|seeds)\.([a-z_][a-z0-9_]*)\b")
+
+
+def qualify(sql: str, names: dict[str, str]) -> str:
+    """sql with each <layer>.<name> of CES's relations written where names says it was built;
+    a name names does not hold stays as it is."""
+    if not names:
+        return sql
+    return LAYER_QUALIFIED.sub(lambda m: names.get(m.group(1), m.group(0)), sql)
 
 
 def public_marts(manifest_path: Path) -> list[tuple[str, str]]:

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cestools import config, engines, errors, settings
-from cestools.config import ROOT
 from cestools.engines import quote
 from cestools.errors import CesError
 
-SUGGESTIONS = ROOT / "target" / "suggestions"
+# relative to the dbt project the command runs in (the current directory; ces --project-dir)
+SUGGESTIONS = Path("target") / "suggestions"
 NO_OUTCOMES = ("The backtest marts are empty: raw.customer_outcomes is absent or empty, or no backtest date "
                "has its whole horizon observed yet. Load the outcomes your CRM records (docs/backtests.md) "
                "and run `make build` again.")
@@ -360,7 +360,7 @@ def suggest_weights(wh, outcome: str, non_negative: bool, min_positives: int,
     for t in sorted(data.types, key=lambda t: -abs(per_sd[t])):
         today = data.in_force_weights.get(t)
         lines.append(f"  {t:<24}{'-' if today is None else f'{today:g}':>10}{weights[t]:>10g}{per_sd[t]:>+10.2f}")
-    lines += ["", f"  candidate: {csv_path.relative_to(ROOT)} (the seed's format; review it, then add its rows "
+    lines += ["", f"  candidate: {csv_path} (the seed's format; review it, then add its rows "
                   "to seeds/ces_event_weights.csv in a pull request)"]
     report_path = SUGGESTIONS / f"ces_event_weights_{outcome}.txt"
     report_path.write_text("\n".join(lines) + "\n")
@@ -378,11 +378,12 @@ def threshold_grid_sql(cli_vars: str | None) -> str:
     (ces_flag_rule) over the backtest for a grid of thresholds. dbt compiles it into a folder of
     its own, so target/'s record of the last build stays as it is."""
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [str(Path(sys.executable).parent / "dbt"), "compile", "--inline", "{{ ces_flag_threshold_grid() }}",
-               "--quiet", "--target-path", tmp, "--log-path", tmp]
-        if cli_vars:
-            cmd += ["--vars", cli_vars]
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        # compiled as the project's own SQL: in a host project that installs CES as a package,
+        # the macro is CES's and CES's vars are given whole
+        cmd = [str(Path(sys.executable).parent / "dbt"), "compile", "--inline", "{{ ces.ces_flag_threshold_grid() }}",
+               "--quiet", "--target-path", tmp, "--log-path", tmp,
+               "--vars", settings.vars_text(settings.project_vars(cli_vars))]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise CesError("dbt could not compile the threshold grid (macro ces_flag_threshold_grid):\n"
                        + (proc.stdout + proc.stderr).strip()[-2000:])

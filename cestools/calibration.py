@@ -27,7 +27,6 @@ from pathlib import Path
 
 from cestools import config, engines, errors
 from cestools.backtest import NO_OUTCOMES, SUGGESTIONS, auc, check_positives, next_version, split_dates
-from cestools.config import ROOT
 from cestools.engines import quote
 from cestools.errors import CesError
 
@@ -208,7 +207,7 @@ def calibrate(wh, outcome: str, min_positives: int, effective_from: dt.date | No
         lines.append(f"  {decile:>6}{customers:>11}{mean_p:>11.3f}{rate:>10.3f}")
     lines += ["", f"  {'term':<24}{'segment':<12}{'coefficient':>14}"]
     lines += [f"  {r[3]:<24}{r[4]:<12}{r[5]:>14}" for r in rows]
-    lines += ["", f"  candidate: {csv_path.relative_to(ROOT)} (the seed's format; review it, then add its rows to "
+    lines += ["", f"  candidate: {csv_path} (the seed's format; review it, then add its rows to "
                   "seeds/ces_calibration.csv in a pull request)"]
     report_path = SUGGESTIONS / f"ces_calibration_{outcome}.txt"
     report_path.write_text("\n".join(lines) + "\n")

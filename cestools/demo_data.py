@@ -171,6 +171,7 @@ class Options:
     quiet: bool = False
     force: bool = False
     raw_schema: str = "raw"  # the var ces_raw_schema of this run: demo data lands only in `raw`
+    raw_database: str | None = None  # the var ces_raw_database: set, the raw tables are elsewhere
     renamed: dict[str, str] = dataclasses.field(default_factory=dict)  # ces_<table>_identifier vars set otherwise
     target: str = "duckdb"  # CES_TARGET: duckdb; postgres or spark (generated in DuckDB, then landed)
 
@@ -709,7 +710,8 @@ def decide(opts: Options, wh: engines.Warehouse, owned: set[str], built: set[str
     data (True), or leave the warehouse as it is (False); a refusal raises CesError."""
     contents = wh.contents(owned, built)
     go, note = ownership.should_generate(contents, wh.name, if_empty=opts.if_empty, force=opts.force,
-                                         raw_schema=opts.raw_schema, renamed=opts.renamed)
+                                         raw_schema=opts.raw_schema, renamed=opts.renamed,
+                                         raw_database=opts.raw_database)
     if note:
         log(opts, note)
     return go, contents
@@ -823,6 +825,7 @@ def parse_args(argv: list[str] | None = None, cfg: config.Config | None = None) 
     return Options(path=a.path, events=a.events, customers=a.customers, seed=a.seed,
                    end_date=a.end_date, if_empty=a.if_empty, defects=a.defects,
                    quiet=a.quiet, force=a.force, raw_schema=str(project_vars.get("ces_raw_schema", "raw")),
+                   raw_database=project_vars.get("ces_raw_database"),
                    renamed=ownership.renamed_raw_tables(project_vars), target=cfg.target)
 
 

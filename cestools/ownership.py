@@ -19,8 +19,10 @@ from cestools.errors import CesError
 DEMO_SCHEMA = "demo"
 DEMO_WORK_SCHEMA = "demo_work"
 DEMO_MARKER = f"{DEMO_SCHEMA}.generated_tables"
-# the dbt project's own record of its runs (macros/ces_build_log.sql)
-BUILD_LOG = "intermediate.ces_build_log"
+# the dbt project's own record of its runs (macros/ces_build_log.sql): a table in the schema of
+# the model int_months (intermediate.ces_build_log in the standalone project; artifacts.build_log)
+BUILD_LOG_TABLE = "ces_build_log"
+BUILD_LOG_ANCHOR = "int_months"
 SYSTEM_SCHEMAS = ("information_schema", "pg_catalog")
 # schemas that hold more than the project's relations on some engine: never dropped whole
 NEVER_DROPPED = frozenset({"main", "public", "default", *SYSTEM_SCHEMAS})
@@ -90,11 +92,15 @@ def renamed_raw_tables(project_vars: dict) -> dict[str, str]:
 
 
 def should_generate(contents: Contents, name: str, *, if_empty: bool, force: bool,
-                    raw_schema: str, renamed: dict[str, str] | None = None) -> tuple[bool, str | None]:
+                    raw_schema: str, renamed: dict[str, str] | None = None,
+                    raw_database: str | None = None) -> tuple[bool, str | None]:
     """The demo generator's rules, the same on every engine: (True, note) to write demo data,
     (False, note) to leave the warehouse as it is; a refusal raises CesError before anything
     is changed. The note says why, for the log."""
     if if_empty:
+        if raw_database:
+            return False, (f"ces_raw_database is {raw_database}: building on the tables there as they are "
+                           "(demo data is written only into the warehouse's own raw schema)")
         if raw_schema != "raw":
             return False, (f"ces_raw_schema is {raw_schema}: building on the tables there as they are "
                            "(demo data is written only when the raw schema is raw and the warehouse holds no table)")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
 import time
 from pathlib import Path
@@ -44,7 +45,9 @@ def publish(cfg: config.Config, target: Path, with_pii: bool) -> None:
     invocation = artifacts.check_run_results(target)
     wh = engines.open_warehouse(cfg, read_only=True)
     try:
-        artifacts.check_same_warehouse(invocation, wh.recorded_build(), wh.name, target / "run_results.json")
+        manifest = json.loads((target / "manifest.json").read_text())
+        recorded = wh.recorded_build(artifacts.build_log(manifest))
+        artifacts.check_same_warehouse(invocation, recorded, wh.name, target / "run_results.json")
         marts = artifacts.public_marts(target / "manifest.json")
         where = wh.publish(marts, with_pii, invocation, log)
     finally:

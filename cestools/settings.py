@@ -1,5 +1,7 @@
 """The dbt vars as the Python steps see them: dbt_project.yml's defaults overlaid with the
---vars of this run (the Makefile's VARS=), parsed the way dbt parses them (YAML)."""
+--vars of this run (the Makefile's VARS=), parsed the way dbt parses them (YAML). The project is
+the current directory (`ces --project-dir` changes to it): CES itself, or a host project that
+installs CES as a package."""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ from typing import Any
 
 import yaml
 
-from cestools.config import ROOT
 from cestools.errors import CesError
 
 
@@ -29,9 +30,35 @@ def parse_cli_vars(text: str | None) -> dict[str, Any]:
     return parsed
 
 
-def project_vars(cli_vars: str | None = None, root: Path = ROOT) -> dict[str, Any]:
-    project = yaml.safe_load((root / "dbt_project.yml").read_text())
-    merged = dict(project.get("vars") or {})
+PACKAGE = "ces"
+
+
+def ces_project(root: Path) -> dict[str, Any]:
+    """CES's own dbt_project.yml: root's, or, in a host project that installs CES as a package,
+    the installed package's (dbt_packages/ces)."""
+    own = yaml.safe_load((root / "dbt_project.yml").read_text()) if (root / "dbt_project.yml").exists() else None
+    if own is None:
+        raise CesError(f"{root} is not a dbt project (no dbt_project.yml): run the command in your dbt "
+                       "project's folder, or give it with --project-dir.")
+    if own.get("name") == PACKAGE:
+        return own
+    installed = root / "dbt_packages" / PACKAGE / "dbt_project.yml"
+    if not installed.exists():
+        raise CesError(f"the dbt project in {root} ({own.get('name')}) has not installed CES: add it to "
+                       "packages.yml and run `dbt deps` (README, \"Add it to your dbt project\").")
+    return yaml.safe_load(installed.read_text())
+
+
+def project_vars(cli_vars: str | None = None, root: Path | None = None) -> dict[str, Any]:
+    """The vars CES's models see, as dbt resolves them: CES's defaults, then the root project's
+    global vars and its vars scoped to ces (a host project's), then --vars."""
+    root = root or Path.cwd()
+    merged = dict(ces_project(root).get("vars") or {})
+    host = yaml.safe_load((root / "dbt_project.yml").read_text()) or {}
+    if host.get("name") != PACKAGE:
+        scoped = host.get("vars") or {}
+        merged.update({k: v for k, v in scoped.items() if not isinstance(v, dict) or k.startswith("ces_")})
+        merged.update(scoped.get(PACKAGE) or {})
     merged.update(parse_cli_vars(cli_vars))
     return merged
 
@@ -41,16 +68,17 @@ SEED_VARS = {"ces_event_weights_seed": "ces_event_weights", "ces_engagement_tier
              "ces_outcomes_seed": "ces_outcomes", "ces_calibration_seed": "ces_calibration"}
 
 
-def seed_names(root: Path = ROOT) -> set[str]:
+def seed_names(root: Path | None = None) -> set[str]:
     """The seeds dbt will find: the CSV files under the project's seed-paths and under the
     seed folders of the packages installed in dbt_packages/."""
+    root = root or Path.cwd()
     project = yaml.safe_load((root / "dbt_project.yml").read_text()) or {}
     folders = [root / p for p in project.get("seed-paths") or ["seeds"]]
     folders += sorted((root / "dbt_packages").glob("*/seeds"))
     return {p.stem for folder in folders for p in folder.rglob("*.csv")}
 
 
-def check_seed_vars(values: dict[str, Any], root: Path = ROOT) -> None:
+def check_seed_vars(values: dict[str, Any], root: Path | None = None) -> None:
     """Each seed var names a seed that exists; otherwise a message that names the var (dbt
     would stop at parse time naming only the missing node)."""
     seeds = seed_names(root)

@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 
 from cestools import config, engines, errors, settings
-from cestools.config import ROOT
 from cestools.engines import quote
 from cestools.errors import CesError
 
@@ -29,7 +28,7 @@ def build_impact(base: str | None, compare: str | None, cli_vars: str | None) ->
     values["ces_impact_compare_version"] = compare
     cmd = [str(Path(sys.executable).parent / "dbt"), "build", "--select", "+fct_weights_change_impact_segment",
            "--indirect-selection", "cautious", "--quiet", "--vars", settings.vars_text(values)]
-    proc = subprocess.run(cmd, cwd=ROOT)
+    proc = subprocess.run(cmd)
     if proc.returncode != 0:
         raise CesError("the dbt build of the impact marts failed (its output is above); no report was printed.")
 

@@ -1,11 +1,13 @@
 {#- The warehouse's own record of the dbt commands that ran on it (an on-run-start hook), in
-    the project's intermediate schema: intermediate.ces_build_log. The publish step matches the
+    the schema of CES's intermediate models: intermediate.ces_build_log in this project. The publish step matches the
     newest `build` recorded here with target/run_results.json, so it never publishes a
     warehouse on the strength of a build that ran on another one. -#}
 {% macro ces_build_log_relation() -%}
-    {#- Spark has no database level: schema.table -#}
-    {{ return(api.Relation.create(database=target.database if target.database is defined else none,
-                                  schema=generate_schema_name('intermediate', none),
+    {#- beside CES's intermediate models, wherever the project that builds them puts them (a host
+        project chooses with its own `models: ces: +schema:`); Spark has no database level -#}
+    {%- set anchor = graph.nodes.values() | selectattr('package_name', 'equalto', 'ces')
+                     | selectattr('name', 'equalto', 'int_months') | first -%}
+    {{ return(api.Relation.create(database=anchor.database, schema=anchor.schema,
                                   identifier='ces_build_log')) }}
 {%- endmacro %}
 

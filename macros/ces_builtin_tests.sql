@@ -1,7 +1,9 @@
 {#- dbt's four built-in generic tests, as this project runs them: the same checks, and every
-    failing row carries a how_to_fix column (dbt looks in the root project first when it
-    dispatches its own tests). A test can give its own advice in config.meta.how_to_fix;
-    otherwise the advice is written from the test's arguments. -#}
+    failing row carries a how_to_fix column. dbt looks in the root project first when it
+    dispatches its own tests; a host project that installs CES as a package names `ces` in its
+    `dispatch:` config (README), and the calls below say `ces.` so they resolve there too. A
+    test can give its own advice in config.meta.how_to_fix; otherwise the advice is written
+    from the test's arguments. -#}
 {% macro ces_how_to_fix(default) -%}
     '{{ (config.get('meta') or {}).get('how_to_fix', default) | replace("'", "''") | replace("\n", " ") | trim }}'
 {%- endmacro %}
@@ -11,7 +13,7 @@
 
 select
     *,
-    {{ ces_how_to_fix(column_name ~ ' must be set on every row of ' ~ model.identifier
+    {{ ces.ces_how_to_fix(column_name ~ ' must be set on every row of ' ~ model.identifier
         ~ ': fill it where the row comes from (the loader for raw tables, the seed CSV for seeds)') }} as how_to_fix
 
 from {{ model }}
@@ -25,7 +27,7 @@ where {{ column_name }} is null
 select
     {{ column_name }} as unique_field,
     count(*) as n_records,
-    {{ ces_how_to_fix(column_name ~ ' must be unique in ' ~ model.identifier
+    {{ ces.ces_how_to_fix(column_name ~ ' must be unique in ' ~ model.identifier
         ~ ': these values occur more than once; remove the repeated rows where they come from') }} as how_to_fix
 
 from {{ model }}
@@ -53,7 +55,7 @@ all_values as (
 
 select
     *,
-    {{ ces_how_to_fix(column_name ~ ' of ' ~ model.identifier ~ ' may only be one of ' ~ values | join(', ')
+    {{ ces.ces_how_to_fix(column_name ~ ' of ' ~ model.identifier ~ ' may only be one of ' ~ values | join(', ')
         ~ ': correct these values where they come from') }} as how_to_fix
 
 from all_values
@@ -90,7 +92,7 @@ parent as (
 
 select
     child.from_field,
-    {{ ces_how_to_fix('each ' ~ column_name ~ ' of ' ~ model.identifier ~ ' must exist as ' ~ field
+    {{ ces.ces_how_to_fix('each ' ~ column_name ~ ' of ' ~ model.identifier ~ ' must exist as ' ~ field
         ~ ' in ' ~ to.identifier ~ ': add the missing rows there, or correct these values') }} as how_to_fix
 
 from child

@@ -63,6 +63,20 @@
             {%- endif -%}
         {%- endif -%}
 
+        {%- set raw_database = var('ces_raw_database') -%}
+        {%- if raw_database is not none and (raw_database is not string or raw_database | trim == '') -%}
+            {%- do problems.append("ces_raw_database is " ~ raw_database | tojson
+                ~ "; allowed: null (the target's own database) or the name of the database that holds ces_raw_schema") -%}
+        {%- elif raw_database is not none and target.type == 'spark' -%}
+            {%- do problems.append("ces_raw_database is " ~ raw_database | tojson
+                ~ ", but Spark has no database level above its schemas: leave it null and set ces_raw_schema"
+                ~ " to the Spark database that holds the raw tables") -%}
+        {%- elif raw_database is not none and target.type == 'postgres' and raw_database != target.database -%}
+            {%- do problems.append("ces_raw_database is " ~ raw_database | tojson ~ ", but PostgreSQL cannot read"
+                ~ " across databases and the target's is " ~ target.database | tojson
+                ~ ": leave it null and load the raw tables into a schema of " ~ target.database) -%}
+        {%- endif -%}
+
         {%- if var('ces_spark_file_format') not in ['parquet', 'delta'] -%}
             {%- do problems.append("ces_spark_file_format is " ~ var('ces_spark_file_format') | tojson
                 ~ "; allowed: parquet, or delta on a Spark that has Delta Lake") -%}
@@ -135,15 +149,15 @@
     never filled with demo data: the run stops and says what to load or which var to set. -#}
 {%- macro ces_check_raw_contract() -%}
     {%- set problems = [] -%}
-    {%- set sources = graph.sources.values() | selectattr('package_name', 'equalto', project_name)
+    {%- set sources = graph.sources.values() | selectattr('package_name', 'equalto', 'ces')
                       | sort(attribute='identifier') | list -%}
     {%- set raw_schema = var('ces_raw_schema') -%}
-    {%- set built = graph.nodes.values() | selectattr('package_name', 'equalto', project_name)
+    {%- set built = graph.nodes.values() | selectattr('package_name', 'equalto', 'ces')
                     | selectattr('resource_type', 'in', ['model', 'seed', 'test'])
                     | map(attribute='schema') | unique | list -%}
     {%- if raw_schema is not string or raw_schema | trim == '' -%}
         {%- do problems.append("ces_raw_schema is " ~ raw_schema | tojson ~ "; allowed: the name of the schema that holds your raw tables") -%}
-    {%- elif raw_schema in built -%}
+    {%- elif raw_schema in built and var('ces_raw_database') in [none, target.database] -%}
         {%- do problems.append("ces_raw_schema is " ~ raw_schema | tojson ~ ", a schema this project builds and may drop ("
             ~ built | sort | join(', ') ~ "); keep raw data in a schema of its own") -%}
     {%- elif not adapter.check_schema_exists(sources[0].database, raw_schema) -%}

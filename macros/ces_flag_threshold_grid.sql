@@ -18,8 +18,8 @@
         'ces_training_min_active_days': range(0, 31),
         'ces_training_max_event_types': range(0, 13),
     } -%}
-    {%- set double = ces_data_type('double') -%}
-    {%- set by_probability = ces_flag_probability_vars() -%}
+    {%- set double = ces.ces_data_type('double') -%}
+    {%- set by_probability = ces.ces_flag_probability_vars() -%}
 with
 
 population as (
@@ -57,7 +57,7 @@ population as (
 
 ),
 
-{% for flag, names in ces_flag_threshold_vars().items() %}
+{% for flag, names in ces.ces_flag_threshold_vars().items() %}
 grid_{{ loop.index }} as (
 
     select *
@@ -87,9 +87,9 @@ evaluated_{{ loop.index }} as (
         cast(grid.{{ names[0] }} as {{ double }}) as value_1,
         {{ "'" ~ names[1] ~ "'" if names | length > 1 else "cast(null as " ~ dbt.type_string() ~ ")" }} as threshold_2,
         cast({{ "grid." ~ names[1] if names | length > 1 else "null" }} as {{ double }}) as value_2,
-        sum(case when population.is_positive and {{ ces_flag_rule(flag, thresholds) }} then 1 else 0 end)
+        sum(case when population.is_positive and {{ ces.ces_flag_rule(flag, thresholds) }} then 1 else 0 end)
             as true_positives,
-        sum(case when {{ ces_flag_rule(flag, thresholds) }} then 1 else 0 end) as flagged,
+        sum(case when {{ ces.ces_flag_rule(flag, thresholds) }} then 1 else 0 end) as flagged,
         sum(case when population.is_positive then 1 else 0 end) as positives,
         count(*) as population
 
@@ -132,12 +132,12 @@ probability_evaluated as (
         sum(
             case
                 when population.is_positive
-                    and {{ ces_flag_probability_rule('population.probability', 'grid.min_probability') }}
+                    and {{ ces.ces_flag_probability_rule('population.probability', 'grid.min_probability') }}
                     then 1
                 else 0
             end
         ) as true_positives,
-        sum(case when {{ ces_flag_probability_rule('population.probability', 'grid.min_probability') }} then 1 else 0 end)
+        sum(case when {{ ces.ces_flag_probability_rule('population.probability', 'grid.min_probability') }} then 1 else 0 end)
             as flagged,
         sum(case when population.is_positive then 1 else 0 end) as positives,
         count(*) as population
@@ -151,7 +151,7 @@ probability_evaluated as (
 
 evaluated as (
 
-    {% for flag in ces_flag_threshold_vars() -%}
+    {% for flag in ces.ces_flag_threshold_vars() -%}
         select * from evaluated_{{ loop.index }}
         union all
     {% endfor %}

@@ -8,7 +8,10 @@
     the backtest for a grid of thresholds.
     A flag that has an outcome can be defined by probability instead (ces_flag_definition):
     when its var ces_<use>_min_probability is set, int_point_flags raises it for a customer
-    whose probability of the outcome (int_outcome_probabilities) is at least that var. -#}
+    whose probability of the outcome (int_outcome_probabilities) is at least that var.
+    Calls between these macros say `ces.`: make suggest-thresholds compiles the grid as the root
+    project's inline SQL, and in a host project that installs CES as a package, CES's macros
+    are found there only by their package's name. -#}
 
 {% macro ces_flag_threshold_vars() -%}
     {{ return({
@@ -53,13 +56,13 @@
 
 {% macro ces_flags() -%}
     {%- set thresholds = {} -%}
-    {%- for names in ces_flag_threshold_vars().values() -%}
+    {%- for names in ces.ces_flag_threshold_vars().values() -%}
         {%- for name in names -%}
             {%- do thresholds.update({name: var(name)}) -%}
         {%- endfor -%}
     {%- endfor -%}
-    {%- for flag in ces_flag_threshold_vars() -%}
-        {{ ces_flag_rule(flag, thresholds) }} as {{ flag }}{{ "," if not loop.last }}
+    {%- for flag in ces.ces_flag_threshold_vars() -%}
+        {{ ces.ces_flag_rule(flag, thresholds) }} as {{ flag }}{{ "," if not loop.last }}
     {% endfor -%}
 {%- endmacro %}
 
@@ -75,7 +78,7 @@
 
 {#- 'probability' when the flag's var ces_<use>_min_probability is set, else 'rule'. -#}
 {% macro ces_flag_definition(flag) -%}
-    {%- set by_probability = ces_flag_probability_vars().get(flag) -%}
+    {%- set by_probability = ces.ces_flag_probability_vars().get(flag) -%}
     {{ return('probability' if by_probability and var(by_probability['var']) is not none else 'rule') }}
 {%- endmacro %}
 

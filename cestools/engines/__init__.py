@@ -7,6 +7,9 @@ dbt profile target to its engine is ENGINES, here and nowhere else.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from cestools.artifacts import relation_names
 from cestools.config import Config
 from cestools.engines.base import Warehouse, quote
 from cestools.engines.duckdb_engine import DuckDBWarehouse
@@ -30,7 +33,11 @@ def engine_class(cfg: Config) -> type[Warehouse]:
 
 
 def open_warehouse(cfg: Config, read_only: bool = True) -> Warehouse:
-    return engine_class(cfg).open(cfg, read_only=read_only)
+    """Connect to the warehouse cfg names; its queries find CES's relations where the manifest of
+    cfg's dbt target folder says they were built."""
+    wh = engine_class(cfg).open(cfg, read_only=read_only)
+    wh.names = relation_names(Path(cfg.dbt_target_path) / "manifest.json")
+    return wh
 
 
 def preflight(cfg: Config, built: bool = False) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from cestools.artifacts import qualify
 from cestools.config import Config
-from cestools.ownership import BUILD_LOG, DEMO_MARKER, Contents, classify
+from cestools.ownership import DEMO_MARKER, Contents, classify
 
 Log = Callable[[str], None]
 
@@ -27,21 +28,35 @@ class Warehouse:
 
     def __init__(self, name: str, con, cfg: Config) -> None:
         self.name, self.con, self.cfg = name, con, cfg
+        # where the project's models were built, by name (artifacts.relation_names); empty: the
+        # project's own layer schemas
+        self.names: dict[str, str] = {}
 
     @classmethod
     def open(cls, cfg: Config, read_only: bool = True) -> Warehouse:
         """Connect to the warehouse cfg names."""
         raise NotImplementedError
 
-    # ---- queries
-    def fetchall(self, sql: str) -> list[tuple]:
-        raise NotImplementedError
+    # ---- queries. cestools writes CES's relations as <layer schema>.<model> (marts.fct_...);
+    # qualify() maps each to where the manifest says it was built, which a host project that
+    # installs CES as a package may choose (README, "Add it to your dbt project")
+    def fetchall(self, sql: str, *params) -> list[tuple]:
+        return self._fetchall(qualify(sql, self.names), *params)
 
-    def execute(self, sql: str) -> None:
-        raise NotImplementedError
+    def execute(self, sql: str, *params) -> None:
+        self._execute(qualify(sql, self.names), *params)
 
     def frame(self, sql: str):
         """The rows of a query as a pandas DataFrame, with the query's column names."""
+        return self._frame(qualify(sql, self.names))
+
+    def _fetchall(self, sql: str) -> list[tuple]:
+        raise NotImplementedError
+
+    def _execute(self, sql: str) -> None:
+        raise NotImplementedError
+
+    def _frame(self, sql: str):
         raise NotImplementedError
 
     def close(self) -> None:
@@ -77,12 +92,12 @@ class Warehouse:
                 f"select concat(table_schema, '.', table_name), complete from {DEMO_MARKER}")]
         return classify(tables, marker_rows, owned, built)
 
-    def recorded_build(self) -> str | None:
-        """The invocation id of the newest `dbt build` the warehouse itself recorded
-        (macros/ces_build_log.sql), or None."""
-        if BUILD_LOG not in {t.lower() for t in self.relations()}:
+    def recorded_build(self, build_log: str) -> str | None:
+        """The invocation id of the newest `dbt build` the warehouse itself recorded in
+        build_log (macros/ces_build_log.sql; artifacts.build_log finds it), or None."""
+        if build_log not in {t.lower() for t in self.relations()}:
             return None
-        rows = self.fetchall(f"select invocation_id from {BUILD_LOG} where command = 'build' "
+        rows = self.fetchall(f"select invocation_id from {build_log} where command = 'build' "
                              "order by started_at desc limit 1")
         return rows[0][0] if rows else None
 

@@ -79,13 +79,13 @@ class DuckDBWarehouse(Warehouse):
         path = path or cfg.duckdb_path
         return cls(path, connect(path, read_only=read_only), cfg)
 
-    def fetchall(self, sql: str) -> list[tuple]:
+    def _fetchall(self, sql: str) -> list[tuple]:
         return self.con.execute(sql).fetchall()
 
-    def execute(self, sql: str) -> None:
+    def _execute(self, sql: str) -> None:
         self.con.execute(sql)
 
-    def frame(self, sql: str):
+    def _frame(self, sql: str):
         return self.con.execute(sql).df()
 
     def schemas(self) -> list[str]:

@@ -83,16 +83,16 @@ class PostgresWarehouse(Warehouse):
         con.autocommit = True
         return cls(f"postgres://{cfg.pg_host}:{cfg.pg_port}/{cfg.pg_dbname}", con, cfg)
 
-    def fetchall(self, sql: str, params: list | None = None) -> list[tuple]:
+    def _fetchall(self, sql: str, params: list | None = None) -> list[tuple]:
         with self.con.cursor() as cur:
             cur.execute(sql, params)
             return cur.fetchall()
 
-    def execute(self, sql: str, params: list | None = None) -> None:
+    def _execute(self, sql: str, params: list | None = None) -> None:
         with self.con.cursor() as cur:
             cur.execute(sql, params)
 
-    def frame(self, sql: str):
+    def _frame(self, sql: str):
         import pandas as pd
 
         with self.con.cursor() as cur:

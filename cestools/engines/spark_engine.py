@@ -166,13 +166,13 @@ class SparkWarehouse(Warehouse):
     def open(cls, cfg: Config, read_only: bool = True) -> SparkWarehouse:
         return cls(f"spark://{cfg.spark_dir}", spark_session(cfg), cfg)
 
-    def fetchall(self, sql: str) -> list[tuple]:
+    def _fetchall(self, sql: str) -> list[tuple]:
         return [tuple(row) for row in self.con.sql(sql).collect()]
 
-    def execute(self, sql: str) -> None:
+    def _execute(self, sql: str) -> None:
         self.con.sql(sql)
 
-    def frame(self, sql: str):
+    def _frame(self, sql: str):
         import pandas as pd
 
         result = self.con.sql(sql)

@@ -147,7 +147,7 @@ class SparkThriftWarehouse(SparkWarehouse):
             raise unreachable(cfg, exc) from exc
         return cls(f"spark-thrift://{cfg.spark_host}:{cfg.spark_port}", con, cfg)
 
-    def fetchall(self, sql: str) -> list[tuple]:
+    def _fetchall(self, sql: str) -> list[tuple]:
         cur = self.con.cursor()
         try:
             cur.execute(sql)
@@ -155,14 +155,14 @@ class SparkThriftWarehouse(SparkWarehouse):
         finally:
             cur.close()
 
-    def execute(self, sql: str) -> None:
+    def _execute(self, sql: str) -> None:
         cur = self.con.cursor()
         try:
             cur.execute(sql)
         finally:
             cur.close()
 
-    def frame(self, sql: str):
+    def _frame(self, sql: str):
         import pandas as pd
 
         cur = self.con.cursor()

@@ -277,6 +277,8 @@ def built_small(tmp_path_factory) -> Path:
     ({"ces_raw_schema": "nowhere"}, 'ces_raw_schema is "nowhere", but no schema of that name exists'),
     ({"ces_spark_file_format": "orc"}, 'ces_spark_file_format is "orc"; allowed: parquet, or delta'),
     ({"ces_raw_schema": "marts"}, 'ces_raw_schema is "marts", a schema this project builds'),
+    ({"ces_raw_database": ""}, 'ces_raw_database is ""; allowed: null'),
+    ({"ces_raw_database": "nowhere"}, 'ces_raw_schema is "raw", but no schema of that name exists in nowhere'),
 ])
 def test_bad_setting_stops_the_build_naming_it(built_small, bad_vars, message):
     before = query(built_small, "select count(*) from intermediate.ces_build_log")[0][0]
