@@ -70,34 +70,37 @@ help:
 	@echo "make setup                  create .venv with the pinned requirements"
 	@echo "make clean                  remove dbt's target/ and logs/ and the test warehouse"
 
-$(VENV)/.installed: requirements.txt
+# the pinned requirements, then this repository installed in place (pyproject.toml): the `ces`
+# command that every step below runs, and that a host project runs with --project-dir
+$(VENV)/.installed: requirements.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (python3.11 or python3 on PATH)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 
 setup: $(VENV)/.installed
 
 # write (dbt run) and audit (dbt tests) in the build file; publish only if both passed
 build: setup
-	$(BIN)/python -m cestools.demo_data --if-empty $(DEMO_ARGS)
+	$(BIN)/ces demo-data --if-empty $(DEMO_ARGS)
 	$(MAKE) --no-print-directory dbt-build
 	$(MAKE) --no-print-directory publish
-	$(BIN)/python -m cestools.summary
+	$(BIN)/ces summary
 
 dbt-build: setup
-	@$(BIN)/python -m cestools.preflight $(PY_VARS)
+	@$(BIN)/ces preflight $(PY_VARS)
 	$(BIN)/dbt build $(DBT_VARS)
 
 publish: setup
-	$(BIN)/python -m cestools.publish $(if $(VARS),--vars '$(VARS)')
+	$(BIN)/ces publish $(if $(VARS),--vars '$(VARS)')
 
 summary: setup
-	$(BIN)/python -m cestools.summary
+	$(BIN)/ces summary
 
 # one self-contained HTML file (manifest and catalog inside): open it from disk, no server needed
 docs: setup
-	@$(BIN)/python -m cestools.preflight --built $(PY_VARS)
+	@$(BIN)/ces preflight --built $(PY_VARS)
 	$(BIN)/dbt docs generate --static $(DBT_VARS)
 	@echo "docs: $(CURDIR)/target/static_index.html (open it in a browser; no server needed)"
 
@@ -111,18 +114,18 @@ metrics: setup
 # PORT=8501: where it listens (127.0.0.1 only)
 PORT ?= 8501
 dashboard: setup
-	$(BIN)/python -m cestools.dashboard --port $(PORT)
+	$(BIN)/ces dashboard --port $(PORT)
 
 # a Spark standalone cluster and its Thrift server on this machine, from the pinned pyspark
 # (CES_SPARK_CLUSTER_DIR, default warehouse/spark-cluster; docs/engines.md)
 spark-cluster: setup
-	$(BIN)/python -m cestools.engines.spark_cluster start
+	$(BIN)/ces spark-cluster start
 
 spark-cluster-stop: setup
-	$(BIN)/python -m cestools.engines.spark_cluster stop
+	$(BIN)/ces spark-cluster stop
 
 demo-data: setup
-	$(BIN)/python -m cestools.demo_data $(DEMO_ARGS) $(if $(FORCE),--force)
+	$(BIN)/ces demo-data $(DEMO_ARGS) $(if $(FORCE),--force)
 
 lint: setup
 	$(BIN)/sqlfluff lint models tests/singular
@@ -134,7 +137,7 @@ TEST_EVENTS ?= 400000
 TEST_CUSTOMERS ?= 2000
 test-dbt: setup
 	rm -rf $(dir $(TEST_DB)) && mkdir -p $(dir $(TEST_DB))
-	$(BIN)/python -m cestools.demo_data --path $(TEST_DB) --quiet --seed $(SEED) --defects \
+	$(BIN)/ces demo-data --path $(TEST_DB) --quiet --seed $(SEED) --defects \
 		--events $(TEST_EVENTS) --customers $(TEST_CUSTOMERS)
 	CES_DUCKDB_PATH=$(TEST_DB) $(BIN)/dbt build --target-path target/test
 
@@ -161,21 +164,21 @@ test-fast: setup lint
 
 # BASE= and COMPARE= choose the two weights versions (default: in force vs newest, docs/weights.md)
 weights-impact: setup
-	$(BIN)/python -m cestools.demo_data --if-empty $(DEMO_ARGS)
-	$(BIN)/python -m cestools.weights_impact $(if $(BASE),--base '$(BASE)') $(if $(COMPARE),--compare '$(COMPARE)') $(PY_VARS)
+	$(BIN)/ces demo-data --if-empty $(DEMO_ARGS)
+	$(BIN)/ces weights-impact $(if $(BASE),--base '$(BASE)') $(if $(COMPARE),--compare '$(COMPARE)') $(PY_VARS)
 
 # the backtest reads what make build built; it changes nothing in the warehouse
 backtest: setup
-	$(BIN)/python -m cestools.backtest report
+	$(BIN)/ces backtest
 
 suggest-weights: setup
-	$(BIN)/python -m cestools.backtest suggest-weights --outcome '$(OUTCOME)' --min-positives $(MIN_POSITIVES) $(if $(NONNEG),--non-negative)
+	$(BIN)/ces suggest-weights --outcome '$(OUTCOME)' --min-positives $(MIN_POSITIVES) $(if $(NONNEG),--non-negative)
 
 calibrate: setup
-	$(BIN)/python -m cestools.calibration --outcome '$(OUTCOME)' --min-positives $(MIN_POSITIVES)
+	$(BIN)/ces calibrate --outcome '$(OUTCOME)' --min-positives $(MIN_POSITIVES)
 
 suggest-thresholds: setup
-	$(BIN)/python -m cestools.backtest suggest-thresholds $(if $(PRECISION),--precision $(PRECISION)) $(PY_VARS)
+	$(BIN)/ces suggest-thresholds $(if $(PRECISION),--precision $(PRECISION)) $(PY_VARS)
 
 bench: setup
 	$(BIN)/python -m devtools.bench $(BENCH_ARGS)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from cestools import config, engines, errors
 
 
 def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__).parse_args(argv)
     wh = engines.open_warehouse(config.load())
     path, bi_hint = wh.name, wh.bi_hint()
     try:

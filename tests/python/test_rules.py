@@ -71,6 +71,8 @@ def test_make_build_leaves_a_warehouse_with_the_users_tables_as_it_is():
     assert not go and "already has demo data" in note
     go, note = decide(Contents(), if_empty=True, raw_schema="crm")
     assert not go and "ces_raw_schema is crm" in note
+    go, note = decide(Contents(), if_empty=True, raw_database="app_db")
+    assert not go and "ces_raw_database is app_db" in note
     renamed = ownership.renamed_raw_tables({"ces_product_events_identifier": "app_events",
                                             "ces_customers_identifier": "customers"})
     assert renamed == {"product_events": "app_events"}, "a var set to the contract's own name renames nothing"
@@ -388,3 +390,69 @@ def test_a_seed_var_that_names_no_seed_is_refused_naming_the_var(tmp_path):
     assert "seeds/ces_outcomes.csv" in str(missing.value)
     with pytest.raises(CesError, match="ces_calibration_seed is ''"):
         settings.check_seed_vars({"ces_calibration_seed": ""}, tmp_path)
+
+
+# ---------------------------------------------------------------- CES as a package of a host project
+
+def test_a_host_projects_vars_override_ces_defaults_as_dbt_resolves_them(tmp_path):
+    """CES's defaults, then the host's global vars, then its vars scoped to ces, then --vars."""
+    (tmp_path / "dbt_project.yml").write_text(
+        "name: host\nvars:\n  ces_window_days: 21\n  ces_lookback_days: 9\n  other_package: {x: 1}\n"
+        "  ces:\n    ces_window_days: 14\n    ces_raw_schema: app_raw\n")
+    with pytest.raises(CesError, match="has not installed CES"):
+        settings.project_vars(None, tmp_path)
+    (tmp_path / "dbt_packages" / "ces").mkdir(parents=True)
+    (tmp_path / "dbt_packages" / "ces" / "dbt_project.yml").symlink_to(ROOT / "dbt_project.yml")
+    merged = settings.project_vars("{ces_lookback_days: 2}", tmp_path)
+    assert merged["ces_window_days"] == 14, "the host's ces-scoped var wins over its global one"
+    assert merged["ces_raw_schema"] == "app_raw"
+    assert merged["ces_lookback_days"] == 2, "--vars win"
+    assert merged["ces_churn_inactive_days"] == settings.project_vars(None, ROOT)["ces_churn_inactive_days"]
+    assert "other_package" not in merged and "ces" not in merged
+    assert settings.project_vars(None, tmp_path)["ces_lookback_days"] == 9, "a global var of the host"
+
+
+def test_ces_relations_are_found_where_the_host_built_them():
+    names = {"fct_customer_engagement": "analytics_ces.fct_customer_engagement",
+             "stg_seeds__outcomes": "analytics_ces.stg_seeds__outcomes", "ces_build_log": "analytics_ces.ces_build_log"}
+    sql = ("select * from marts.fct_customer_engagement as m join staging.stg_seeds__outcomes as o "
+           "on m.x = o.x join intermediate.ces_build_log join marts.not_a_ces_model join serving.fct_customer_engagement "
+           "where m.marts_total = 1")
+    assert artifacts.qualify(sql, names) == (
+        "select * from analytics_ces.fct_customer_engagement as m join analytics_ces.stg_seeds__outcomes as o "
+        "on m.x = o.x join analytics_ces.ces_build_log join marts.not_a_ces_model join serving.fct_customer_engagement "
+        "where m.marts_total = 1")
+    assert artifacts.qualify(sql, {}) == sql, "without a manifest: the standalone project's schemas"
+
+
+def test_the_build_log_and_owned_schemas_of_a_host_build(tmp_path):
+    """CES's build log sits beside int_months; a schema CES shares with a host's model is not CES's to drop."""
+    def node(package, name, schema, kind="model"):
+        return {f"{kind}.{package}.{name}": {"package_name": package, "name": name, "schema": schema,
+                                             "alias": name, "resource_type": kind}}
+    manifest = {"nodes": {**node("ces", "int_months", "analytics"), **node("ces", "fct_customer_engagement", "bi"),
+                          **node("ces", "ces_event_weights", "ces_seeds", "seed"),
+                          **node("host", "orders", "analytics")}}
+    path = tmp_path / "manifest.json"
+    path.write_text(__import__("json").dumps(manifest))
+    assert artifacts.build_log(manifest) == "analytics.ces_build_log"
+    owned, relations = artifacts.project_objects(path)
+    assert owned == {"bi", "ces_seeds"}
+    assert {"analytics.int_months", "bi.fct_customer_engagement", "analytics.ces_build_log"} <= relations
+    assert artifacts.relation_names(path)["fct_customer_engagement"] == "bi.fct_customer_engagement"
+    with pytest.raises(CesError, match="no CES model int_months"):
+        artifacts.build_log({"nodes": node("host", "orders", "analytics")})
+
+
+def test_the_ces_command_runs_each_step_in_the_project_it_is_given(tmp_path, capsys):
+    from cestools import cli
+
+    assert cli.main(["--help"]) == 0 and "publish" in capsys.readouterr().out
+    with pytest.raises(CesError, match="holds no dbt_project.yml"):
+        cli.main(["summary", "--project-dir", str(tmp_path)])
+    for module, _prefix, _what in cli.COMMANDS.values():
+        assert callable(__import__(module, fromlist=["main"]).main), module
+    installed = shutil.which("ces", path=str(Path(os.sys.executable).parent))
+    assert installed, "make setup installs the ces command into .venv (pip install -e .)"
+    shown = subprocess.run([installed, "backtest", "--help"], capture_output=True, text=True)
+    assert shown.returncode == 0 and "report" in shown.stdout
