@@ -1,0 +1,202 @@
+"""CES installed as a dbt package in a host project (integration_tests/), as a team adds it to the
+project it already runs.
+
+The host project installs CES with `local:`, keeps its raw tables under other names in another
+schema (app_raw) of another database (a DuckDB file of its own, attached read-only), has a weights seed of its own, puts every CES model in one schema of its
+choosing (`models: ces: +schema: ces`) and builds a model of its own on a CES mart. Its raw data
+arrives in two loads: `dbt build`, then an incremental `dbt build` after the second load. Every
+public mart must then equal, row for row, the standalone build of the same rows with the same
+weights (EXCEPT ALL both ways), and `ces publish --project-dir <host>` must publish them after
+that passing build only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import BIN, ROOT, copy_project, dbt, except_both_ways, generate
+
+# builds the project with dbt: the whole suite, not make test-fast
+pytestmark = pytest.mark.slow
+
+HOST = ROOT / "integration_tests"
+# the host's names for the raw contract tables (integration_tests/dbt_project.yml)
+RAW_NAMES = {"product_events": "app_events", "customers": "crm_accounts",
+             "support_tickets": "helpdesk_tickets", "customer_outcomes": "crm_outcomes"}
+# the first load holds what was loaded by then; the second, the rest (late rows and
+# re-deliveries of the generator's defects arrive in it)
+CUTOFF = "2026-10-20"
+LOADED_IN_TWO = ("product_events", "support_tickets")
+
+
+def host_copy(dest: Path) -> Path:
+    """integration_tests/ copied to dest, installing CES from this repository (local:)."""
+    shutil.copytree(HOST, dest, ignore=shutil.ignore_patterns("target", "dbt_packages", "logs",
+                                                              "package-lock.yml"))
+    packages = dest / "packages.yml"
+    packages.write_text(packages.read_text().replace("- local: ../", f"- local: {ROOT}"))
+    return dest
+
+
+def host_env(host: Path, db: Path) -> dict[str, str]:
+    return {**os.environ, "DBT_PROFILES_DIR": str(host / "profiles"), "CES_DUCKDB_PATH": str(db),
+            "HOST_RAW_DUCKDB_PATH": str(raw_file(db)), "CES_SERVING_PATH": str(db.parent / "serving.duckdb"),
+            "DBT_TARGET_PATH": "target"}
+
+
+def raw_file(host_db: Path) -> Path:
+    """The host's raw database: a DuckDB file beside its warehouse file."""
+    return host_db.parent / "app.duckdb"
+
+
+def run(cmd: list[str], host: Path, db: Path, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run(cmd, cwd=host, env=host_env(host, db), capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")
+    return proc
+
+
+def land(host_db: Path, source: Path, where: str) -> None:
+    """Append the source's raw rows that match `where` to the host's raw tables (the loads of
+    the first and second day); customers and outcomes land whole with the first load."""
+    con = duckdb.connect(str(raw_file(host_db)))
+    try:
+        con.execute(f"attach '{source}' as source (read_only)")
+        con.execute("create schema if not exists app_raw")
+        for table, name in RAW_NAMES.items():
+            exists = con.execute(f"select count(*) from duckdb_tables() where schema_name = 'app_raw' "
+                                 f"and table_name = '{name}'").fetchone()[0]
+            if not exists:
+                con.execute(f"create table app_raw.{name} as select * from source.raw.{table} limit 0")
+                if table not in LOADED_IN_TWO:
+                    con.execute(f"insert into app_raw.{name} select * from source.raw.{table}")
+            if table in LOADED_IN_TWO:
+                con.execute(f"insert into app_raw.{name} select * from source.raw.{table} where {where}")
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict[str, Path]:
+    """The host project built over two loads, and the standalone build of the same rows."""
+    work = tmp_path_factory.mktemp("package")
+    source = work / "standalone" / "ces.duckdb"
+    source.parent.mkdir()
+    generate(source, "--events", "40000", "--customers", "300", "--seed", "11", "--defects")
+
+    # the standalone reference: this project, with the host's weights seed under the same var
+    project = copy_project(work / "project")
+    shutil.copy(HOST / "seeds" / "team_event_weights.csv", project / "seeds")
+    dbt(source, "build", "--project-dir", str(project), "--exclude-resource-type", "test",
+        vars={"ces_event_weights_seed": "team_event_weights"})
+
+    host = host_copy(work / "host")
+    host_db = work / "host-warehouse" / "host.duckdb"
+    host_db.parent.mkdir()
+    run([str(BIN / "dbt"), "deps"], host, host_db)
+    land(host_db, source, f"loaded_at < timestamp '{CUTOFF}'")
+    run([str(BIN / "dbt"), "build"], host, host_db)
+    land(host_db, source, f"loaded_at >= timestamp '{CUTOFF}'")
+    second = run([str(BIN / "dbt"), "build"], host, host_db)
+    return {"source": source, "host": host, "host_db": host_db, "second_build": second.stdout}  # type: ignore[dict-item]
+
+
+def manifest(host: Path) -> dict:
+    return json.loads((host / "target" / "manifest.json").read_text())
+
+
+def ces_public_marts(manifest: dict) -> dict[str, str]:
+    """{name: schema} of CES's public marts in the host's build."""
+    return {n["name"]: n["schema"] for n in manifest["nodes"].values()
+            if n["package_name"] == "ces" and n["resource_type"] == "model" and n.get("access") == "public"}
+
+
+def test_the_host_chooses_the_schema_of_ces_and_its_own_seed_and_raw_tables_are_read(built):
+    nodes = manifest(built["host"])["nodes"]
+    ces_models = [n for n in nodes.values() if n["package_name"] == "ces" and n["resource_type"] == "model"]
+    assert ces_models and {n["schema"] for n in ces_models} == {"ces"}
+    sources = manifest(built["host"])["sources"].values()
+    assert {(s["database"], s["schema"]) for s in sources} == {("app_db", "app_raw")}
+    assert {s["identifier"] for s in sources} == set(RAW_NAMES.values())
+    weights = nodes["model.ces.stg_weights__event_weights"]
+    assert weights["depends_on"]["nodes"] == ["seed.ces_integration_tests.team_event_weights"]
+    con = duckdb.connect(str(built["host_db"]), read_only=True)
+    try:
+        versions = {v for (v,) in con.execute("select distinct weights_version from ces.fct_customer_engagement")
+                    .fetchall()}
+        elsewhere = {s for (s,) in con.execute("select distinct table_schema from information_schema.tables "
+                                             "where table_schema in ('raw', 'marts', 'staging', 'app_raw')")
+                   .fetchall()}
+        own = con.execute("select count(*) from main.team_accounts_to_call").fetchone()[0]
+        flagged = con.execute("select count(*) from ces.fct_customer_engagement where is_churn_risk").fetchone()[0]
+    finally:
+        con.close()
+    assert versions == {"team-2"}, "the host's weights seed (team-1, team-2) is not the one scored"
+    assert elsewhere == set(), "CES wrote the standalone schemas, or raw tables, into the host's warehouse"
+    assert own == flagged > 0, "the host's own model on fct_customer_engagement"
+
+
+def test_the_second_build_reprocesses_only_the_second_loads_days(built):
+    # the incremental event layer of the host's build is extended from the first changed load
+    # day of the second load, not rebuilt (macros/ces_reprocess_from.sql says what it does)
+    lines = [line for line in built["second_build"].splitlines() if "reprocessing load days" in line]
+    assert any("int_engagement_events_unioned: reprocessing load days 2026-10-" in line for line in lines), \
+        built["second_build"][-3000:]
+
+
+def test_every_public_mart_equals_the_standalone_build_of_the_same_rows(built):
+    marts = ces_public_marts(manifest(built["host"]))
+    assert len(marts) >= 10
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{built['host_db']}' as host (read_only)")
+        con.execute(f"attach '{built['source']}' as standalone (read_only)")
+        for name, schema in sorted(marts.items()):
+            rows = con.execute(f"select count(*) from host.{schema}.{name}").fetchone()[0]
+            assert except_both_ways(con, f"host.{schema}.{name}", f"standalone.marts.{name}") == (0, 0), name
+            if name in ("fct_customer_engagement", "fct_segment_engagement", "fct_score_backtest"):
+                assert rows > 0, name
+    finally:
+        con.close()
+
+
+def test_ces_publish_on_the_host_serves_a_passing_build_only(built):
+    host, host_db = built["host"], built["host_db"]
+    ces = str(BIN / "ces")
+    serving = host_db.parent / "serving.duckdb"
+    # after the fixture's whole build, which passed: published, run from another folder
+    published = run([ces, "publish", "--project-dir", str(host)], host.parent, host_db)
+    marts = ces_public_marts(manifest(host))
+    assert f"published {len(marts)} marts" in published.stdout
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{host_db}' as host (read_only)")
+        con.execute(f"attach '{serving}' as served (read_only)")
+        columns = [c for (c,) in con.execute(
+            "select column_name from duckdb_columns() where database_name = 'served' "
+            "and table_name = 'fct_customer_engagement' order by column_index").fetchall()]
+        assert "customer_name" not in columns
+        assert except_both_ways(con, "host.ces.fct_customer_engagement", "served.main.fct_customer_engagement",
+                                ", ".join(columns)) == (0, 0)
+    finally:
+        con.close()
+    # a partial build is now the newest dbt command: refused, the serving file left as it was
+    before = serving.read_bytes()
+    run([str(BIN / "dbt"), "build", "--select", "team_accounts_to_call"], host, host_db)
+    refused = run([ces, "publish", "--project-dir", str(host)], host.parent, host_db, check=False)
+    assert refused.returncode == 1 and "nothing is published" in refused.stderr, refused.stderr
+    assert serving.read_bytes() == before
+
+
+def test_ces_reports_run_on_the_host(built):
+    host, host_db = built["host"], built["host_db"]
+    report = run([str(BIN / "ces"), "backtest", "--project-dir", str(host)], host.parent, host_db)
+    assert "team-2 *" in report.stdout, "the backtest reports the host's weights versions"
+    summary = run([str(BIN / "ces"), "summary", "--project-dir", str(host)], host.parent, host_db)
+    assert "weights team-2" in summary.stdout
