@@ -200,3 +200,49 @@ def test_ces_reports_run_on_the_host(built):
     assert "team-2 *" in report.stdout, "the backtest reports the host's weights versions"
     summary = run([str(BIN / "ces"), "summary", "--project-dir", str(host)], host.parent, host_db)
     assert "weights team-2" in summary.stdout
+
+
+def test_the_host_installs_ces_from_git_at_a_revision(tmp_path):
+    """packages.yml with git: and a revision, as a team pins CES: dbt deps clones this
+    repository at its HEAD commit, and the host's parse holds CES's models and seeds."""
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True)
+    if head.returncode != 0:
+        pytest.skip("this copy of CES is not a git checkout, so there is no revision to install")
+    host = host_copy(tmp_path / "host")
+    (host / "packages.yml").write_text(f'packages:\n  - git: "file://{ROOT}"\n    revision: {head.stdout.strip()}\n')
+    db = tmp_path / "host.duckdb"
+    run([str(BIN / "dbt"), "deps"], host, db)
+    assert not (host / "dbt_packages" / "ces").is_symlink(), "a clone, not the local folder"
+    run([str(BIN / "dbt"), "parse"], host, db)
+    nodes = manifest(host)["nodes"].values()
+    assert {"fct_customer_engagement", "ces_event_weights"} <= {n["name"] for n in nodes if n["package_name"] == "ces"}
+
+
+def test_pip_install_gives_the_ces_command(tmp_path):
+    """A wheel of this repository (pyproject.toml's build system), installed into an empty venv,
+    gives the ces command. --no-deps: the runtime dependencies are not downloaded here; ces
+    --help needs none of them."""
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source)
+    shutil.copytree(ROOT / "cestools", source / "cestools", ignore=shutil.ignore_patterns("__pycache__"))
+    wheels = tmp_path / "wheels"
+    subprocess.run([str(BIN / "python"), "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--wheel-dir", str(wheels), str(source)], check=True)
+    [wheel] = wheels.glob("ces_warehouse-*.whl")
+    venv = tmp_path / "venv"
+    subprocess.run([str(BIN / "python"), "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--disable-pip-version-check", str(wheel)], check=True)
+    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import cestools.cli; print(cestools.cli.__file__)"],
+                           capture_output=True, text=True, cwd=tmp_path, check=True)
+    assert where.stdout.startswith(str(venv)), "the installed copy, not this repository's"
+    shown = subprocess.run([str(venv / "bin" / "ces"), "--help"], capture_output=True, text=True, cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    for command in ("publish", "weights-impact", "backtest", "suggest-weights", "suggest-thresholds", "summary",
+                    "dashboard", "demo-data"):
+        assert f"  {command} " in shown.stdout, command
+    import zipfile
+
+    assert "cestools/dashboard/app.py" in zipfile.ZipFile(wheel).namelist()
