@@ -38,6 +38,7 @@ def is_missing_table(exc: BaseException) -> bool:
 def run(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
     """Run a command's main; turn every failure into a message and an exit code."""
     module = main.__module__ if main.__module__ != "__main__" else Path(sys.argv[0]).stem
+    module = module.removesuffix(".__main__")  # a package's __main__ (cestools.dashboard): the package
     name = f"[{module.rsplit('.', 1)[-1].replace('_', '-')}]"
     try:
         return main(argv)

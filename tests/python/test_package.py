@@ -142,6 +142,22 @@ def test_the_host_chooses_the_schema_of_ces_and_its_own_seed_and_raw_tables_are_
     assert own == flagged > 0, "the host's own model on fct_customer_engagement"
 
 
+def test_with_the_dispatch_entry_every_ces_test_stores_rows_with_how_to_fix(built):
+    """The host names ces in its dispatch for dbt's macros, so CES's versions of dbt's built-in
+    tests run there too: every CES test stores its rows with a how_to_fix column."""
+    tests = [n for n in manifest(built["host"])["nodes"].values()
+             if n["resource_type"] == "test" and n["package_name"] == "ces"]
+    assert len(tests) > 100
+    con = duckdb.connect(str(built["host_db"]), read_only=True)
+    try:
+        stored = {(schema, table) for schema, table in con.execute(
+            "select schema_name, table_name from duckdb_columns() where column_name = 'how_to_fix'").fetchall()}
+    finally:
+        con.close()
+    missing = sorted(n["alias"] for n in tests if (n["schema"], n["alias"]) not in stored)
+    assert not missing, f"CES tests whose stored rows have no how_to_fix in the host: {missing}"
+
+
 def test_the_second_build_reprocesses_only_the_second_loads_days(built):
     # the incremental event layer of the host's build is extended from the first changed load
     # day of the second load, not rebuilt (macros/ces_reprocess_from.sql says what it does)
