@@ -138,9 +138,10 @@ def create_database(env: dict, name: str) -> None:
     pg.close()
 
 
-def pg_to_duckdb(env: dict, database: str, tables: list[str], con: duckdb.DuckDBPyConnection) -> None:
-    """Copy marts from PostgreSQL into schema pg of a DuckDB connection: fetched as text, then
-    cast to the types of the same mart in schema marts (the DuckDB build)."""
+def pg_to_duckdb(env: dict, database: str, tables: list[str], con: duckdb.DuckDBPyConnection,
+                 schema: str = "marts") -> None:
+    """Copy marts from PostgreSQL (its schema `schema`) into schema pg of a DuckDB connection:
+    fetched as text, then cast to the types of the same mart in schema marts (the DuckDB build)."""
     import pandas as pd
 
     pg = pg_connect({**env, "CES_PG_DBNAME": database})
@@ -150,7 +151,7 @@ def pg_to_duckdb(env: dict, database: str, tables: list[str], con: duckdb.DuckDB
             types = dict(con.execute(f"""select column_name, data_type from duckdb_columns()
                                          where schema_name = 'marts' and table_name = '{t}'""").fetchall())
             with pg.cursor() as cur:
-                cur.execute(f"select * from marts.{t}")
+                cur.execute(f"select * from {schema}.{t}")
                 columns = [d.name for d in cur.description]
                 rows = [[None if v is None else str(v) for v in r] for r in cur.fetchall()]
             assert set(columns) == set(types), (t, set(columns) ^ set(types))

@@ -7,7 +7,8 @@ choosing (`models: ces: +schema: ces`) and builds a model of its own on a CES ma
 arrives in two loads: `dbt build`, then an incremental `dbt build` after the second load. Every
 public mart must then equal, row for row, the standalone build of the same rows with the same
 weights (EXCEPT ALL both ways), and `ces publish --project-dir <host>` must publish them after
-that passing build only.
+that passing build only. The same host runs on PostgreSQL too (its raw schema then in the same
+database, which PostgreSQL requires), with the same two loads and the same comparison.
 """
 
 from __future__ import annotations
@@ -20,7 +21,20 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, ROOT, copy_project, dbt, except_both_ways, generate
+from conftest import (
+    BIN,
+    ROOT,
+    common_columns,
+    copy_project,
+    create_database,
+    dbt,
+    except_both_ways,
+    generate,
+    pg_connect,
+    pg_to_duckdb,
+)
+
+from cestools.engines.postgres_engine import land_duckdb_tables_in_postgres
 
 # builds the project with dbt: the whole suite, not make test-fast
 pytestmark = pytest.mark.slow
@@ -55,8 +69,9 @@ def raw_file(host_db: Path) -> Path:
     return host_db.parent / "app.duckdb"
 
 
-def run(cmd: list[str], host: Path, db: Path, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(cmd, cwd=host, env=host_env(host, db), capture_output=True, text=True)
+def run(cmd: list[str], host: Path, db: Path, check: bool = True,
+        extra: dict | None = None) -> subprocess.CompletedProcess:
+    proc = subprocess.run(cmd, cwd=host, env={**host_env(host, db), **(extra or {})}, capture_output=True, text=True)
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")
     return proc
@@ -104,7 +119,8 @@ def built(tmp_path_factory) -> dict[str, Path]:
     run([str(BIN / "dbt"), "build"], host, host_db)
     land(host_db, source, f"loaded_at >= timestamp '{CUTOFF}'")
     second = run([str(BIN / "dbt"), "build"], host, host_db)
-    return {"source": source, "host": host, "host_db": host_db, "second_build": second.stdout}  # type: ignore[dict-item]
+    return {"source": source, "host": host, "host_db": host_db, "second_build": second.stdout,
+            "work": work}  # type: ignore[dict-item]
 
 
 def manifest(host: Path) -> dict:
@@ -262,3 +278,53 @@ def test_pip_install_gives_the_ces_command(tmp_path):
     import zipfile
 
     assert "cestools/dashboard/app.py" in zipfile.ZipFile(wheel).namelist()
+
+
+def test_on_postgresql_every_public_mart_equals_the_standalone_build(built, postgres):
+    """The host on PostgreSQL: raw tables under its names in app_raw of the same database
+    (PostgreSQL reads no other), two loads, an incremental build after the second."""
+    work, source = built["work"], built["source"]
+    host = host_copy(work / "host-pg")
+    renamed = work / "host-pg-raw.duckdb"
+    con = duckdb.connect(str(renamed))
+    try:
+        con.execute(f"attach '{source}' as source (read_only)")
+        con.execute("create schema app_raw")
+        for table, name in RAW_NAMES.items():
+            con.execute(f"create table app_raw.{name} as select * from source.raw.{table}")
+    finally:
+        con.close()
+    create_database(postgres, "host")
+    env = {**postgres, "CES_PG_DBNAME": "host", "HOST_TARGET": "postgres"}
+    pg = pg_connect(env)
+    pg.autocommit = True
+    build = [str(BIN / "dbt"), "build", "--vars", "{ces_raw_database: null}"]
+    try:
+        # as on DuckDB (land()): customers and outcomes whole, the events and tickets in two loads
+        land_duckdb_tables_in_postgres(renamed, pg, [("app_raw", n) for t, n in RAW_NAMES.items()
+                                                     if t not in LOADED_IN_TWO])
+        land_duckdb_tables_in_postgres(renamed, pg, [("app_raw", RAW_NAMES[t]) for t in LOADED_IN_TWO],
+                                       where=f"loaded_at < timestamp '{CUTOFF}'")
+        run([str(BIN / "dbt"), "deps"], host, work / "unused.duckdb", extra=env)
+        run(build, host, work / "unused.duckdb", extra=env)
+        land_duckdb_tables_in_postgres(renamed, pg, [("app_raw", RAW_NAMES[t]) for t in LOADED_IN_TWO],
+                                       where=f"loaded_at >= timestamp '{CUTOFF}'", append=True)
+        second = run(build, host, work / "unused.duckdb", extra=env)
+    finally:
+        pg.close()
+    assert "int_engagement_events_unioned: reprocessing load days 2026-10-" in second.stdout
+    marts = ces_public_marts(manifest(host))
+    assert set(marts.values()) == {"ces"}
+    con = duckdb.connect(str(work / "compare-pg.duckdb"))
+    try:
+        con.execute(f"attach '{source}' as standalone (read_only)")
+        con.execute("create schema marts")
+        for name in marts:
+            con.execute(f"create table marts.{name} as select * from standalone.marts.{name}")
+        pg_to_duckdb(env, "host", sorted(marts), con, schema="ces")
+        for name in sorted(marts):
+            cols = common_columns(con, name)
+            assert except_both_ways(con, f"(select {cols} from pg.{name})",
+                                    f"(select {cols} from marts.{name})") == (0, 0), name
+    finally:
+        con.close()
