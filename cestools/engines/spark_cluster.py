@@ -74,7 +74,13 @@ def server_conf(cfg: Config, folder: Path, master_url: str) -> dict[str, str]:
     conf = spark_conf(config.load({**(cfg.env or {}), "CES_SPARK_DIR": str(folder)}))
     memory = cfg.spark_worker_memory
     return {**conf, "spark.master": master_url, "spark.cores.max": str(cfg.spark_cores),
-            "spark.executor.memory": memory, "spark.executor.extraJavaOptions": "-Duser.timezone=UTC"}
+            "spark.executor.memory": memory, "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+            # the server keeps its last statements with their plans as text (200 by default), and
+            # a landing's insert carries 20,000 rows in its plan: at 10M events the retained plans
+            # filled the driver's heap. Keep a few, with plans cut to 64 KiB of text
+            "spark.sql.thriftserver.ui.retainedStatements": "20",
+            "spark.sql.thriftserver.ui.retainedSessions": "20",
+            "spark.sql.maxPlanStringLength": "65536"}
 
 
 def spawn(args: list[str], log: Path, env: dict[str, str]) -> tuple[int, float]:
