@@ -451,6 +451,37 @@ def kept_measures(lines: list[str]) -> list[Measure]:
     return kept
 
 
+MEASUREMENT_ORDER = ["full_models", "full_build", "incremental"]
+
+
+def kept_engine_measures(text: str) -> list[Measure]:
+    """The PostgreSQL and Spark rows of a results file written earlier (rows from events/s × wall)."""
+    kept = []
+    section = text.partition(ENGINES_HEADING)[2].split("\n## ")[0]
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 7 and cells[1].replace(",", "").isdigit():
+            try:
+                wall = float(cells[3])
+                rate = float(cells[6].replace(",", "")) if cells[6] not in ("–", "") else 0.0
+                kept.append(Measure(int(cells[1].replace(",", "")), f"{cells[0]}:{cells[2]}", wall, int(cells[4]),
+                                    float(cells[5].replace(",", "")), round(rate * wall)))
+            except ValueError:
+                continue
+    return kept
+
+
+def merged_engine_measures(kept: list[Measure], measured: list[Measure]) -> list[Measure]:
+    """This run's engine rows, and the earlier run's for every engine, size and measurement this
+    run did not measure (a run of one engine or size keeps the others' figures)."""
+    rows = {(m.name, m.size): m for m in kept}
+    rows.update({(m.name, m.size): m for m in measured})
+    def order(m: Measure) -> tuple:
+        engine, name = m.name.split(":")
+        return (engine, m.size, MEASUREMENT_ORDER.index(name) if name in MEASUREMENT_ORDER else 99)
+    return sorted(rows.values(), key=order)
+
+
 def engine_lines(results: list[Measure], duck: list[Measure]) -> list[str]:
     duck_walls = {(m.size, m.name): m.wall for m in duck}
     fulls = {(m.size, m.name.split(":")[0]): m.wall for m in results if m.name.endswith(":full_models")}
@@ -464,7 +495,8 @@ def engine_lines(results: list[Measure], duck: list[Measure]) -> list[str]:
         "One run each. Peak memory is the dbt process tree: the servers' own memory (PostgreSQL's, the "
         "Spark cluster's JVMs) is not in it. × DuckDB compares with the DuckDB row of the "
         "same size and measurement in the table above, where there is one. The scores after the "
-        "incremental run agreed with the floor for every customer.",
+        "incremental run agreed with the floor for every customer. A run that measures only some "
+        "engines or sizes keeps the other rows of the file as they were.",
         "",
         "| engine | events | measurement | wall s | runs | peak MiB | events/s | × DuckDB | incremental share |",
         "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -485,6 +517,8 @@ def write_results(results: list[Measure], path: Path, pandas_max: int,
     then the PostgreSQL and Spark table; a backtest section written earlier stays at the end."""
     old = path.read_text() if path.exists() else ""
     kept_backtest = (BACKTEST_HEADING + old.partition(BACKTEST_HEADING)[2]) if BACKTEST_HEADING in old else ""
+    if engine_results:
+        engine_results = merged_engine_measures(kept_engine_measures(old), engine_results)
     write_tables(results, path, pandas_max, engine_results)
     if kept_backtest and BACKTEST_HEADING not in path.read_text():
         path.write_text(path.read_text().rstrip("\n") + "\n\n" + kept_backtest)

@@ -456,3 +456,26 @@ def test_the_ces_command_runs_each_step_in_the_project_it_is_given(tmp_path, cap
     assert installed, "make setup installs the ces command into .venv (pip install -e .)"
     shown = subprocess.run([installed, "backtest", "--help"], capture_output=True, text=True)
     assert shown.returncode == 0 and "report" in shown.stdout
+
+
+def test_a_bench_run_of_one_engine_keeps_the_other_engines_rows():
+    """make bench with --spark-sizes 10000000 alone rewrites the engines table with its new rows
+    and every earlier row it did not measure."""
+    from devtools import bench
+
+    earlier = bench.engine_lines([bench.Measure(1_000_000, "postgres:full_models", 24.0, 1, 146, 960_000),
+                                  bench.Measure(1_000_000, "spark_thrift:full_models", 170.0, 1, 144, 935_000),
+                                  bench.Measure(1_000_000, "spark_thrift:incremental", 79.0, 1, 146, 2_100)], [])
+    kept = bench.kept_engine_measures("# Benchmark results\n\n" + "\n".join(earlier) + "\n## Backtest cost\n| 1 |")
+    assert [(m.name, m.size, m.wall) for m in kept] == [("postgres:full_models", 1_000_000, 24.0),
+                                                        ("spark_thrift:full_models", 1_000_000, 170.0),
+                                                        ("spark_thrift:incremental", 1_000_000, 79.0)]
+    assert kept[0].rows == 960_000
+    new = [bench.Measure(10_000_000, "spark_thrift:incremental", 82.0, 1, 146, 19_000),
+           bench.Measure(10_000_000, "spark_thrift:full_models", 158.0, 1, 145, 8_300_000),
+           bench.Measure(1_000_000, "spark_thrift:full_models", 160.0, 1, 144, 935_000)]
+    merged = bench.merged_engine_measures(kept, new)
+    assert [(m.name, m.size, m.wall) for m in merged] == [
+        ("postgres:full_models", 1_000_000, 24.0), ("spark_thrift:full_models", 1_000_000, 160.0),
+        ("spark_thrift:incremental", 1_000_000, 79.0), ("spark_thrift:full_models", 10_000_000, 158.0),
+        ("spark_thrift:incremental", 10_000_000, 82.0)]
