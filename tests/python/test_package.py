@@ -77,22 +77,24 @@ def run(cmd: list[str], host: Path, db: Path, check: bool = True,
     return proc
 
 
-def land(host_db: Path, source: Path, where: str) -> None:
-    """Append the source's raw rows that match `where` to the host's raw tables (the loads of
-    the first and second day); customers and outcomes land whole with the first load."""
+def load(number: int) -> list[tuple[str, str, str]]:
+    """(raw table, the host's name for it, row filter) of each table in the first or second load:
+    customers and outcomes whole with the first, the events and tickets split at CUTOFF. The
+    DuckDB and the PostgreSQL host land the same loads."""
+    split = f"loaded_at {'<' if number == 1 else '>='} timestamp '{CUTOFF}'"
+    return [(table, name, split if table in LOADED_IN_TWO else "true") for table, name in RAW_NAMES.items()
+            if table in LOADED_IN_TWO or number == 1]
+
+
+def land(host_db: Path, source: Path, number: int) -> None:
+    """The first or second load, appended to the host's raw tables in its raw DuckDB file."""
     con = duckdb.connect(str(raw_file(host_db)))
     try:
         con.execute(f"attach '{source}' as source (read_only)")
         con.execute("create schema if not exists app_raw")
-        for table, name in RAW_NAMES.items():
-            exists = con.execute(f"select count(*) from duckdb_tables() where schema_name = 'app_raw' "
-                                 f"and table_name = '{name}'").fetchone()[0]
-            if not exists:
-                con.execute(f"create table app_raw.{name} as select * from source.raw.{table} limit 0")
-                if table not in LOADED_IN_TWO:
-                    con.execute(f"insert into app_raw.{name} select * from source.raw.{table}")
-            if table in LOADED_IN_TWO:
-                con.execute(f"insert into app_raw.{name} select * from source.raw.{table} where {where}")
+        for table, name, where in load(number):
+            con.execute(f"create table if not exists app_raw.{name} as select * from source.raw.{table} limit 0")
+            con.execute(f"insert into app_raw.{name} select * from source.raw.{table} where {where}")
     finally:
         con.close()
 
@@ -115,9 +117,9 @@ def built(tmp_path_factory) -> dict[str, Path]:
     host_db = work / "host-warehouse" / "host.duckdb"
     host_db.parent.mkdir()
     run([str(BIN / "dbt"), "deps"], host, host_db)
-    land(host_db, source, f"loaded_at < timestamp '{CUTOFF}'")
+    land(host_db, source, 1)
     run([str(BIN / "dbt"), "build"], host, host_db)
-    land(host_db, source, f"loaded_at >= timestamp '{CUTOFF}'")
+    land(host_db, source, 2)
     second = run([str(BIN / "dbt"), "build"], host, host_db)
     return {"source": source, "host": host, "host_db": host_db, "second_build": second.stdout,
             "work": work}  # type: ignore[dict-item]
@@ -300,15 +302,14 @@ def test_on_postgresql_every_public_mart_equals_the_standalone_build(built, post
     pg.autocommit = True
     build = [str(BIN / "dbt"), "build", "--vars", "{ces_raw_database: null}"]
     try:
-        # as on DuckDB (land()): customers and outcomes whole, the events and tickets in two loads
-        land_duckdb_tables_in_postgres(renamed, pg, [("app_raw", n) for t, n in RAW_NAMES.items()
-                                                     if t not in LOADED_IN_TWO])
-        land_duckdb_tables_in_postgres(renamed, pg, [("app_raw", RAW_NAMES[t]) for t in LOADED_IN_TWO],
-                                       where=f"loaded_at < timestamp '{CUTOFF}'")
+        def land_in_postgres(number: int) -> None:
+            for _table, name, where in load(number):
+                land_duckdb_tables_in_postgres(renamed, pg, [("app_raw", name)], where=where, append=number == 2)
+
+        land_in_postgres(1)
         run([str(BIN / "dbt"), "deps"], host, work / "unused.duckdb", extra=env)
         run(build, host, work / "unused.duckdb", extra=env)
-        land_duckdb_tables_in_postgres(renamed, pg, [("app_raw", RAW_NAMES[t]) for t in LOADED_IN_TWO],
-                                       where=f"loaded_at >= timestamp '{CUTOFF}'", append=True)
+        land_in_postgres(2)
         second = run(build, host, work / "unused.duckdb", extra=env)
     finally:
         pg.close()
