@@ -28,6 +28,10 @@ def local_spark_cluster(memory: str = "2g", log=print) -> Iterator[dict[str, str
            "CES_SPARK_PORT": str(free_port()), "CES_SPARK_USER": "ces",
            "CES_SPARK_CLUSTER_DIR": str(base), "CES_SPARK_WORKER_MEMORY": memory,
            "CES_SPARK_DRIVER_MEMORY": memory}
+    # dbt's threads as many as the worker's cores: the server and the worker share this
+    # machine's cores, and more statements at once only wait for each other (at 10M events a
+    # full run took 154 s with 4 threads, 110 s with 2)
+    env["CES_THREADS"] = str(config.load({**os.environ, **env}).spark_cores)
     cfg = config.load({**os.environ, **env})
     try:
         spark_cluster.start(cfg, base, log=log)

@@ -153,7 +153,8 @@ def start(cfg: Config, folder: Path | None = None, wait: float = 240.0, log=prin
     wait_for("the Thrift server was submitted", lambda: answers("127.0.0.1", cfg.spark_port, cfg.spark_user),
              state, folder, wait)
     log(f"[spark-cluster] up in {time.monotonic() - began:.0f} s. Build on "
-        f"it with: make build TARGET=spark_thrift CES_SPARK_HOST=127.0.0.1 CES_SPARK_PORT={cfg.spark_port}; "
+        f"it with: make build TARGET=spark_thrift CES_SPARK_HOST=127.0.0.1 CES_SPARK_PORT={cfg.spark_port} "
+        f"CES_THREADS={cfg.spark_cores}; "
         "stop it with: make spark-cluster-stop")
     return state
 
