@@ -28,7 +28,8 @@
         {%- do unioned.update({name: ref('int_engagement_events_unioned')}) %}
     {%- endfor %}
     {%- set reprocess_from = ces_reprocess_from(
-        unioned, processed_count='sum(event_count)', source_column='event_source'
+        unioned, processed_count='sum(event_count)', source_column='event_source',
+        date_column='loaded_date'
     ) %}
 {%- endif %}
 {%- set batch -%}
@@ -44,7 +45,11 @@
 
     from {{ ref('int_engagement_events_unioned') }}
     {% if is_incremental() -%}
-        where loaded_at >= {{ reprocess_from }}
+        -- the load day too (the same cut: reprocessing starts at midnight), so that where the
+        -- table is partitioned by it (Spark) only the reprocessed days' files are read
+        where
+            loaded_at >= {{ reprocess_from }}
+            and loaded_date >= cast({{ reprocess_from }} as date)
     {%- endif %}
 {%- endset %}
 
