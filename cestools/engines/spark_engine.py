@@ -26,9 +26,8 @@ from cestools.errors import CesError
 from cestools.serving import SERVING_MARK, build_table, is_earlier_build_table, served_columns
 
 
-def spark_conf(cfg: Config) -> dict[str, str]:
-    """The spark target's server_side_parameters, rendered from profiles/profiles.yml with the
-    same environment dbt sees, plus what dbt-spark adds itself (ANSI mode off)."""
+def profile_output(cfg: Config, target: str) -> dict:
+    """A target of profiles/profiles.yml, rendered with the same environment dbt sees."""
     import jinja2
     import yaml
 
@@ -36,7 +35,13 @@ def spark_conf(cfg: Config) -> dict[str, str]:
     text = (PROFILES_DIR / "profiles.yml").read_text()
     rendered = jinja2.Environment().from_string(text).render(
         env_var=lambda name, default=None: values.get(name, default))
-    conf = yaml.safe_load(rendered)["ces"]["outputs"]["spark"]["server_side_parameters"]
+    return yaml.safe_load(rendered)["ces"]["outputs"][target]
+
+
+def spark_conf(cfg: Config) -> dict[str, str]:
+    """The spark target's server_side_parameters, plus what dbt-spark adds itself (ANSI mode
+    off)."""
+    conf = profile_output(cfg, "spark")["server_side_parameters"]
     return {**{str(k): str(v) for k, v in conf.items()}, "spark.sql.ansi.enabled": "false"}
 
 

@@ -187,6 +187,15 @@ def test_each_target_maps_to_one_engine_and_others_are_refused_with_the_list():
         engines.engine_class(config.load({"CES_TARGET": "oracle"}))
 
 
+def test_the_thrift_target_asks_every_second_whether_a_statement_has_finished():
+    """dbt-spark's default, every 5 s, made each short statement take 5 s; the setting is
+    rendered from the environment as dbt renders it."""
+    from cestools.engines.spark_engine import profile_output
+
+    assert int(profile_output(config.load({}), "spark_thrift")["poll_interval"]) == 1
+    assert int(profile_output(config.load({"CES_SPARK_POLL_INTERVAL": "3"}), "spark_thrift")["poll_interval"]) == 3
+
+
 def test_a_thrift_target_without_a_server_says_how_to_start_one():
     """Nothing listens on the port: the preflight names the address and make spark-cluster,
     before dbt starts."""
