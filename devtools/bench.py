@@ -21,9 +21,9 @@ the floor, the incremental run and pandas must agree for every customer, or the 
 Then the same models on the other engines, on the same demo data and held-back day:
 PostgreSQL on a server the benchmark starts itself (devtools/pgserver.py), Spark on a cluster
 it starts itself (devtools/sparkcluster.py: make spark-cluster's master, worker and Thrift
-server in a temporary folder, the fixture the tests use), through the spark_thrift target. For each: full_models, full_build, and incremental
-after the held-back day lands, once each (a run takes minutes); their scores must agree with
-the floor. An empty size list (--postgres-sizes '') skips an engine; with --sizes '' the
+server in a temporary folder, the fixture the tests use), through the spark_thrift target. For
+each: full_models, full_build, incremental after the held-back day lands and no_new_data, once
+each (a run takes minutes); the scores after the incremental run must agree with the floor. An empty size list (--postgres-sizes '') skips an engine; with --sizes '' the
 DuckDB table already in bench/results.md is kept as it is.
 Then what the backtest adds to the build (--backtest-sizes, default 10M and 100M events): a
 whole `dbt build`, then the backtest models alone on what it built.
@@ -284,6 +284,8 @@ def bench_engine(engine: str, size: int, workdir: Path, server_env: dict) -> lis
                     "raw.product_events,raw.support_tickets", "--append"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     results.append(repeated_once(size, f"{label}incremental", new_rows, dbt_cmd(work, "run"), env))
+    # the same run again with nothing new: what an incremental run costs before any new row
+    results.append(repeated_once(size, f"{label}no_new_data", 0, dbt_cmd(work, "run"), env))
     land_next_day_in(db)
     floor = work / "floor.parquet"
     run_measured([sys.executable, "-m", "devtools.reference", "floor", str(db), str(floor)], env_for(db))
@@ -451,7 +453,7 @@ def kept_measures(lines: list[str]) -> list[Measure]:
     return kept
 
 
-MEASUREMENT_ORDER = ["full_models", "full_build", "incremental"]
+MEASUREMENT_ORDER = ["full_models", "full_build", "incremental", "no_new_data"]
 
 
 def kept_engine_measures(text: str) -> list[Measure]:
@@ -504,7 +506,7 @@ def engine_lines(results: list[Measure], duck: list[Measure]) -> list[str]:
     for m in results:
         engine, name = m.name.split(":")
         ratio = m.wall / duck_walls[(m.size, name)] if (m.size, name) in duck_walls else None
-        share = f"{100 * m.wall / fulls[(m.size, engine)]:.1f}% of full_models" if name == "incremental" else ""
+        share = f"{100 * m.wall / fulls[(m.size, engine)]:.1f}% of full_models" if name in ("incremental", "no_new_data") else ""
         per_s = f"{m.rows / m.wall:,.0f}" if m.rows else "–"
         lines.append(f"| {engine} | {m.size:,} | {name} | {m.wall:.2f} | {m.runs} | {m.peak_mib:,.0f} | {per_s} | "
                      f"{f'{ratio:.2f}' if ratio else '–'} | {share} |")

@@ -480,11 +480,18 @@ def test_a_bench_run_of_one_engine_keeps_the_other_engines_rows():
                                                         ("spark_thrift:full_models", 1_000_000, 170.0),
                                                         ("spark_thrift:incremental", 1_000_000, 79.0)]
     assert kept[0].rows == 960_000
-    new = [bench.Measure(10_000_000, "spark_thrift:incremental", 82.0, 1, 146, 19_000),
+    new = [bench.Measure(10_000_000, "spark_thrift:no_new_data", 60.0, 1, 144, 0),
+           bench.Measure(10_000_000, "spark_thrift:incremental", 82.0, 1, 146, 19_000),
            bench.Measure(10_000_000, "spark_thrift:full_models", 158.0, 1, 145, 8_300_000),
            bench.Measure(1_000_000, "spark_thrift:full_models", 160.0, 1, 144, 935_000)]
     merged = bench.merged_engine_measures(kept, new)
     assert [(m.name, m.size, m.wall) for m in merged] == [
         ("postgres:full_models", 1_000_000, 24.0), ("spark_thrift:full_models", 1_000_000, 160.0),
         ("spark_thrift:incremental", 1_000_000, 79.0), ("spark_thrift:full_models", 10_000_000, 158.0),
-        ("spark_thrift:incremental", 10_000_000, 82.0)]
+        ("spark_thrift:incremental", 10_000_000, 82.0), ("spark_thrift:no_new_data", 10_000_000, 60.0)]
+    # the run with nothing new is a share of the same engine's and size's full run, like the
+    # incremental one, and a row without new rows has no rate but is read back all the same
+    rows = "\n".join(bench.engine_lines(merged, []))
+    assert "| spark_thrift | 10,000,000 | no_new_data | 60.00 | 1 | 144 | – | – | 38.0% of full_models |" in rows
+    assert "| spark_thrift | 1,000,000 | incremental | 79.00 | 1 | 146 | 27 | – | 49.4% of full_models |" in rows
+    assert [(m.name, m.wall) for m in bench.kept_engine_measures(rows)][-1] == ("spark_thrift:no_new_data", 60.0)
