@@ -23,11 +23,16 @@ from cestools.ports import free_port
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update"]
+# the script has not finished: Streamlit's app root says "initial" before the first run and
+# "running" during one (the status widget's running icon shows only after a delay, so a page
+# could look finished while its last elements were still to come), or the last run's elements
+# are marked stale
+RUNNING_JS = """(document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState !== 'notRunning'
+  || document.querySelector('[data-testid^="stStatusWidgetRunning"], [data-stale="true"]'))"""
 # a chart or table is drawn once its canvas (or SVG) holds this many painted pixels (or marks)
 DRAWN_JS = """(minPixels) => {
   const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')];
-  // still running: the status widget's running icon, or elements of the last run marked stale
-  if (!charts.length || document.querySelector('[data-testid^="stStatusWidgetRunning"], [data-stale="true"]')) {
+  if (!charts.length || """ + RUNNING_JS + """) {
     return false;
   }
   const painted = (canvas) => {
@@ -114,7 +119,7 @@ def wait_drawn(page, min_pixels: int = 200, timeout_ms: int = 60_000) -> None:
 
 def wait_single(page, label: str) -> None:
     """Until the run has finished and exactly one widget carries this label."""
-    page.wait_for_function("""(label) => !document.querySelector('[data-testid^="stStatusWidgetRunning"], [data-stale="true"]')
+    page.wait_for_function("""(label) => !""" + RUNNING_JS + """
         && document.querySelectorAll(`[aria-label="${label}"]`).length === 1""", arg=label, polling=50)
 
 
