@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -38,6 +39,14 @@ STATE = "cluster.json"
 # stopped in this order: the server first, so no query is cut off by its executors going away
 ROLES = ("thrift", "worker", "master")
 THRIFT_SERVER = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
+# Hive's function registry (hive-exec's FunctionRegistry) registers get_splits, whose class names
+# an interface of hive-llap-common in a signature; Spark 4.0 dropped that jar (SPARK-51029), so
+# the registry's static init fails with NoClassDefFoundError LlapSigner$Signable. The server
+# initialises the registry when a session closes on a worker thread without a Hive client of
+# its own, and then dbt's close failed, now and then. get_splits needs an LLAP daemon and is
+# never called here: an empty interface of that name, on the server's class path, is enough
+STAND_INS = "classes"
+LLAP_SIGNABLE = "org/apache/hadoop/hive/llap/security/LlapSigner$Signable"
 
 
 def spark_home() -> Path:
@@ -69,11 +78,34 @@ def running(state: dict | None) -> dict[str, int]:
     return alive
 
 
+def write_interface_class(classes: Path, name: str) -> Path:
+    """The class file of an empty public interface called name ('a/b/C$D'), under classes: the
+    JVM's class file format (version 52, Java 8), with a constant pool of the two class names."""
+    def utf8(text: str) -> bytes:
+        data = text.encode()
+        return struct.pack(">BH", 1, len(data)) + data
+
+    def class_of(index: int) -> bytes:
+        return struct.pack(">BH", 7, index)
+
+    pool = [utf8(name), class_of(1), utf8("java/lang/Object"), class_of(3)]
+    # public interface (abstract), this class #2, superclass #4; no interfaces, fields, methods
+    # or attributes
+    body = struct.pack(">7H", 0x0601, 2, 4, 0, 0, 0, 0)
+    path = classes / f"{name}.class"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(struct.pack(">IHHH", 0xCAFEBABE, 0, 52, len(pool) + 1) + b"".join(pool) + body)
+    return path
+
+
 def server_conf(cfg: Config, folder: Path, master_url: str) -> dict[str, str]:
     """The spark target's settings for a server whose warehouse and metastore are in folder."""
     conf = spark_conf(config.load({**(cfg.env or {}), "CES_SPARK_DIR": str(folder)}))
     memory = cfg.spark_worker_memory
     return {**conf, "spark.master": master_url, "spark.cores.max": str(cfg.spark_cores),
+            # the worker is on this machine, so its executors read the same folder
+            "spark.driver.extraClassPath": str(folder / STAND_INS),
+            "spark.executor.extraClassPath": str(folder / STAND_INS),
             "spark.executor.memory": memory, "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
             # the server keeps its last statements with their plans as text (200 by default), and
             # a landing's insert carries 20,000 rows in its plan: at 10M events the retained plans
@@ -145,6 +177,7 @@ def start(cfg: Config, folder: Path | None = None, wait: float = 240.0, log=prin
     (folder / STATE).write_text(json.dumps(state, indent=2))
 
     log(f"[spark-cluster] Thrift server on 127.0.0.1:{cfg.spark_port}, warehouse and metastore in {folder}")
+    write_interface_class(folder / STAND_INS, LLAP_SIGNABLE)
     conf = [arg for key, value in server_conf(cfg, folder, master_url).items() for arg in ("--conf", f"{key}={value}")]
     state["processes"]["thrift"] = spawn(
         [str(home / "bin" / "spark-submit"), "--class", THRIFT_SERVER, "--name", "ces-thrift-server", *conf,

@@ -1,6 +1,7 @@
 """`make spark-cluster`: a Spark standalone master, a worker and a Thrift server started from the
 pinned pyspark on 127.0.0.1, in a temporary folder on a free port, and stopped again. A query
-through the Thrift server runs on the worker's executor, dbt's spark_thrift target reaches it,
+through the Thrift server runs on the worker's executor, Hive's function registry initialises
+(the server needs it to close a session), dbt's spark_thrift target reaches it,
 a second start is refused with the reason, and the stop leaves no process running."""
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ def test_make_spark_cluster_starts_answers_refuses_a_second_start_and_stops(tmp_
             cur.execute("create table smoke.numbers using parquet as select id from range(1000)")
             cur.execute("select count(*), sum(id) from smoke.numbers")
             assert cur.fetchall() == [(1000, 499500)]
+            # Hive's function registry initialises on the driver and on the executor: the server
+            # initialises it when a session closes, and without hive-llap-common (not in the
+            # pyspark wheel) it failed there with NoClassDefFoundError LlapSigner$Signable
+            cur.execute("select java_method('org.apache.hadoop.hive.ql.exec.FunctionRegistry', "
+                        "'getNormalizedFunctionName', 'ABS')")
+            assert cur.fetchall() == [("abs",)]
         finally:
             con.close()
         assert list((folder / "tables" / "smoke.db" / "numbers").glob("*.parquet")), "the cluster's warehouse folder"
