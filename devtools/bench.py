@@ -23,8 +23,9 @@ PostgreSQL on a server the benchmark starts itself (devtools/pgserver.py), Spark
 it starts itself (devtools/sparkcluster.py: make spark-cluster's master, worker and Thrift
 server in a temporary folder, the fixture the tests use), through the spark_thrift target. For
 each: full_models, full_build, incremental after the held-back day lands and no_new_data, once
-each (a run takes minutes); the scores after the incremental run must agree with the floor. An empty size list (--postgres-sizes '') skips an engine; with --sizes '' the
-DuckDB table already in bench/results.md is kept as it is.
+each (a run takes minutes); the scores after the incremental run must agree with the floor.
+An empty size list (--postgres-sizes '') skips an engine; with --sizes '' the DuckDB table
+already in bench/results.md is kept as it is.
 Then what the backtest adds to the build (--backtest-sizes, default 10M and 100M events): a
 whole `dbt build`, then the backtest models alone on what it built.
 Last, the dashboard at --dashboard-customers (100,000) and --dashboard-events (20M): each page

@@ -11,8 +11,9 @@ The pyspark wheel ships the Thrift server's jar but not Spark's `sbin/` scripts;
 ...HiveThriftServer2 spark-internal`, which is what this module does. The server's settings are
 the spark target's (profiles/profiles.yml, one definition for the session and the cluster), with
 its warehouse folder and Derby metastore under CES_SPARK_CLUSTER_DIR (default
-warehouse/spark-cluster) and the master's URL as spark.master. The process ids and ports go to
-cluster.json there: `stop` reads them, and a second `start` is refused while they run.
+warehouse/spark-cluster) and the master's URL as spark.master; the JVMs' scratch files go to
+tmp/ there, not /tmp. The process ids and ports go to cluster.json there: `stop` reads them
+(and removes tmp/), and a second `start` is refused while they run.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import struct
 import subprocess
@@ -46,6 +48,10 @@ THRIFT_SERVER = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 # its own, and then dbt's close failed, now and then. get_splits needs an LLAP daemon and is
 # never called here: an empty interface of that name, on the server's class path, is enough
 STAND_INS = "classes"
+# the JVMs' scratch: java.io.tmpdir (Hive's session resource folders, native libraries) and
+# SPARK_LOCAL_DIRS (shuffle and block files), inside the cluster's folder instead of /tmp,
+# where a killed JVM left them behind; stop removes it
+SCRATCH = "tmp"
 LLAP_SIGNABLE = "org/apache/hadoop/hive/llap/security/LlapSigner$Signable"
 
 
@@ -102,11 +108,14 @@ def server_conf(cfg: Config, folder: Path, master_url: str) -> dict[str, str]:
     """The spark target's settings for a server whose warehouse and metastore are in folder."""
     conf = spark_conf(config.load({**(cfg.env or {}), "CES_SPARK_DIR": str(folder)}))
     memory = cfg.spark_worker_memory
+    tmpdir = f"-Djava.io.tmpdir={folder / SCRATCH}"
+    driver_options = f"{conf.get('spark.driver.extraJavaOptions', '')} {tmpdir}".strip()
     return {**conf, "spark.master": master_url, "spark.cores.max": str(cfg.spark_cores),
+            "spark.driver.extraJavaOptions": driver_options,
             # the worker is on this machine, so its executors read the same folder
             "spark.driver.extraClassPath": str(folder / STAND_INS),
             "spark.executor.extraClassPath": str(folder / STAND_INS),
-            "spark.executor.memory": memory, "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+            "spark.executor.memory": memory, "spark.executor.extraJavaOptions": f"-Duser.timezone=UTC {tmpdir}",
             # the server keeps its last statements with their plans as text (200 by default), and
             # a landing's insert carries 20,000 rows in its plan: at 10M events the retained plans
             # filled the driver's heap. Keep a few, with plans cut to 64 KiB of text
@@ -155,8 +164,12 @@ def start(cfg: Config, folder: Path | None = None, wait: float = 240.0, log=prin
     home = spark_home()
     master_port = free_port()
     master_url = f"spark://127.0.0.1:{master_port}"
+    scratch = folder / SCRATCH
+    scratch.mkdir(exist_ok=True)
     env = {**os.environ, **(cfg.env or {}), "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1",
            "SPARK_LOG_DIR": str(folder / "logs"), "SPARK_WORKER_DIR": str(folder / "work"),
+           "SPARK_LOCAL_DIRS": str(scratch),
+           "SPARK_DAEMON_JAVA_OPTS": f"{os.environ.get('SPARK_DAEMON_JAVA_OPTS', '')} -Djava.io.tmpdir={scratch}".strip(),
            "HIVE_SERVER2_THRIFT_PORT": str(cfg.spark_port), "HIVE_SERVER2_THRIFT_BIND_HOST": "127.0.0.1"}
     state = {"folder": str(folder), "master_url": master_url, "thrift_host": "127.0.0.1",
              "thrift_port": cfg.spark_port, "processes": {}}
@@ -229,6 +242,7 @@ def stop(cfg: Config, folder: Path | None = None, log=print) -> list[str]:
         return []
     stopped = stop_processes(state)
     (folder / STATE).unlink()
+    shutil.rmtree(folder / SCRATCH, ignore_errors=True)
     log(f"[spark-cluster] stopped {', '.join(stopped) if stopped else 'nothing (its processes had ended)'}; "
         f"the warehouse and metastore stay in {folder}")
     return stopped

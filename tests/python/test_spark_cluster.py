@@ -2,7 +2,8 @@
 pinned pyspark on 127.0.0.1, in a temporary folder on a free port, and stopped again. A query
 through the Thrift server runs on the worker's executor, Hive's function registry initialises
 (the server needs it to close a session), dbt's spark_thrift target reaches it,
-a second start is refused with the reason, and the stop leaves no process running."""
+a second start is refused with the reason, and the stop leaves no process running (nor the
+JVMs' scratch files, which are kept in the cluster's folder, not in /tmp)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,9 @@ def test_make_spark_cluster_starts_answers_refuses_a_second_start_and_stops(tmp_
             con.close()
         assert list((folder / "tables" / "smoke.db" / "numbers").glob("*.parquet")), "the cluster's warehouse folder"
         assert "Asked to launch executor" in (folder / "logs" / "worker.log").read_text(), "the query ran on the worker"
+        scratch = folder / "tmp"
+        assert list(scratch.glob("blockmgr-*")) and list(scratch.glob("*_resources")), \
+            "the JVMs' block files and Hive's session folders are in the cluster's folder, not /tmp"
 
         debug = subprocess.run([str(BIN / "dbt"), "--no-use-colors", "debug", "--target", "spark_thrift",
                                 "--log-path", str(tmp_path / "logs")], cwd=ROOT, capture_output=True, text=True,
@@ -71,6 +75,7 @@ def test_make_spark_cluster_starts_answers_refuses_a_second_start_and_stops(tmp_
         stopped = make("spark-cluster-stop")
         assert stopped.returncode == 0 and "stopped thrift" in stopped.stdout, stopped.stderr[-2000:]
         assert not any(map(is_alive, pids.values())) and not (folder / "cluster.json").exists()
+        assert not scratch.exists(), "the stop removes the JVMs' scratch"
         assert (folder / "tables" / "smoke.db").is_dir(), "stopping keeps the warehouse"
     finally:
         state_file = folder / "cluster.json"
