@@ -13,7 +13,7 @@ the spark target's (profiles/profiles.yml, one definition for the session and th
 its warehouse folder and Derby metastore under CES_SPARK_CLUSTER_DIR (default
 warehouse/spark-cluster) and the master's URL as spark.master; the JVMs' scratch files go to
 tmp/ there, not /tmp. The process ids and ports go to cluster.json there: `stop` reads them
-(and removes tmp/), and a second `start` is refused while they run.
+(and removes tmp/ if a start made it), and a second `start` is refused while they run.
 """
 
 from __future__ import annotations
@@ -50,8 +50,10 @@ THRIFT_SERVER = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 STAND_INS = "classes"
 # the JVMs' scratch: java.io.tmpdir (Hive's session resource folders, native libraries) and
 # SPARK_LOCAL_DIRS (shuffle and block files), inside the cluster's folder instead of /tmp,
-# where a killed JVM left them behind; stop removes it
+# where a killed JVM left them behind. stop removes it only if it holds SCRATCH_MARK, the file
+# the start that made it wrote: a tmp/ of the user's in that folder is never removed
 SCRATCH = "tmp"
+SCRATCH_MARK = ".made-by-ces-spark-cluster"
 LLAP_SIGNABLE = "org/apache/hadoop/hive/llap/security/LlapSigner$Signable"
 
 
@@ -142,6 +144,7 @@ def wait_for(what: str, ready, state: dict, folder: Path, seconds: float) -> Non
         if dead or time.monotonic() > deadline:
             stop_processes(state)
             (folder / STATE).unlink(missing_ok=True)
+            remove_scratch(state)
             why = f"the {', '.join(dead)} process ended" if dead else f"it did not answer within {seconds:.0f} s"
             raise CesError(f"the Spark cluster did not start: {what}, but {why}. Its logs are in "
                            f"{folder / 'logs'}/ (java 17 on PATH or JAVA_HOME is needed; "
@@ -165,14 +168,16 @@ def start(cfg: Config, folder: Path | None = None, wait: float = 240.0, log=prin
     master_port = free_port()
     master_url = f"spark://127.0.0.1:{master_port}"
     scratch = folder / SCRATCH
-    scratch.mkdir(exist_ok=True)
+    if not scratch.exists():
+        scratch.mkdir()
+        (scratch / SCRATCH_MARK).touch()
     env = {**os.environ, **(cfg.env or {}), "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1",
            "SPARK_LOG_DIR": str(folder / "logs"), "SPARK_WORKER_DIR": str(folder / "work"),
            "SPARK_LOCAL_DIRS": str(scratch),
            "SPARK_DAEMON_JAVA_OPTS": f"{os.environ.get('SPARK_DAEMON_JAVA_OPTS', '')} -Djava.io.tmpdir={scratch}".strip(),
            "HIVE_SERVER2_THRIFT_PORT": str(cfg.spark_port), "HIVE_SERVER2_THRIFT_BIND_HOST": "127.0.0.1"}
     state = {"folder": str(folder), "master_url": master_url, "thrift_host": "127.0.0.1",
-             "thrift_port": cfg.spark_port, "processes": {}}
+             "thrift_port": cfg.spark_port, "processes": {}, "scratch": str(scratch)}
     began = time.monotonic()
 
     log(f"[spark-cluster] master on {master_url}")
@@ -234,6 +239,14 @@ def stop_processes(state: dict, grace: float = 20.0) -> list[str]:
     return stopped
 
 
+def remove_scratch(state: dict) -> None:
+    """Remove the JVMs' scratch folder of a stopped cluster, if a start made it (it holds
+    SCRATCH_MARK)."""
+    scratch = state.get("scratch")
+    if scratch and (Path(scratch) / SCRATCH_MARK).is_file():
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def stop(cfg: Config, folder: Path | None = None, log=print) -> list[str]:
     folder = (folder or Path(cfg.spark_cluster_dir)).resolve()
     state = read_state(folder)
@@ -242,7 +255,7 @@ def stop(cfg: Config, folder: Path | None = None, log=print) -> list[str]:
         return []
     stopped = stop_processes(state)
     (folder / STATE).unlink()
-    shutil.rmtree(folder / SCRATCH, ignore_errors=True)
+    remove_scratch(state)
     log(f"[spark-cluster] stopped {', '.join(stopped) if stopped else 'nothing (its processes had ended)'}; "
         f"the warehouse and metastore stay in {folder}")
     return stopped

@@ -534,3 +534,17 @@ def test_publish_removes_the_temporaries_of_dead_publishes_and_nothing_else(tmp_
     assert any("removed 3 temporary file(s)" in line for line in logged), logged
     assert query(out / "serving.duckdb", "select customer_id from fct_a") == [(1,)]
     assert (out / "serving" / "fct_a.parquet").exists()
+
+
+def test_spark_cluster_stop_removes_only_a_scratch_folder_its_start_made(tmp_path):
+    from cestools.engines import spark_cluster
+
+    ours, theirs = tmp_path / "ours" / "tmp", tmp_path / "theirs" / "tmp"
+    for scratch in (ours, theirs):
+        (scratch / "blockmgr-1").mkdir(parents=True)
+    (ours / spark_cluster.SCRATCH_MARK).touch()  # what start writes into a tmp/ it makes
+    (theirs / "notes.txt").write_text("a team's file")
+    for scratch in (ours, theirs):
+        spark_cluster.remove_scratch({"scratch": str(scratch)})
+    assert not ours.exists()
+    assert (theirs / "notes.txt").read_text() == "a team's file", "a tmp/ the start did not make stays"
