@@ -106,11 +106,16 @@ def write_interface_class(classes: Path, name: str) -> Path:
     return path
 
 
+def tmpdir_option(folder: Path) -> str:
+    """The JVM option that puts java.io.tmpdir in the cluster folder's scratch."""
+    return f"-Djava.io.tmpdir={folder / SCRATCH}"
+
+
 def server_conf(cfg: Config, folder: Path, master_url: str) -> dict[str, str]:
     """The spark target's settings for a server whose warehouse and metastore are in folder."""
     conf = spark_conf(config.load({**(cfg.env or {}), "CES_SPARK_DIR": str(folder)}))
     memory = cfg.spark_worker_memory
-    tmpdir = f"-Djava.io.tmpdir={folder / SCRATCH}"
+    tmpdir = tmpdir_option(folder)
     driver_options = f"{conf.get('spark.driver.extraJavaOptions', '')} {tmpdir}".strip()
     return {**conf, "spark.master": master_url, "spark.cores.max": str(cfg.spark_cores),
             "spark.driver.extraJavaOptions": driver_options,
@@ -174,10 +179,10 @@ def start(cfg: Config, folder: Path | None = None, wait: float = 240.0, log=prin
     env = {**os.environ, **(cfg.env or {}), "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1",
            "SPARK_LOG_DIR": str(folder / "logs"), "SPARK_WORKER_DIR": str(folder / "work"),
            "SPARK_LOCAL_DIRS": str(scratch),
-           "SPARK_DAEMON_JAVA_OPTS": f"{os.environ.get('SPARK_DAEMON_JAVA_OPTS', '')} -Djava.io.tmpdir={scratch}".strip(),
+           "SPARK_DAEMON_JAVA_OPTS": f"{os.environ.get('SPARK_DAEMON_JAVA_OPTS', '')} {tmpdir_option(folder)}".strip(),
            "HIVE_SERVER2_THRIFT_PORT": str(cfg.spark_port), "HIVE_SERVER2_THRIFT_BIND_HOST": "127.0.0.1"}
     state = {"folder": str(folder), "master_url": master_url, "thrift_host": "127.0.0.1",
-             "thrift_port": cfg.spark_port, "processes": {}, "scratch": str(scratch)}
+             "thrift_port": cfg.spark_port, "processes": {}}
     began = time.monotonic()
 
     log(f"[spark-cluster] master on {master_url}")
@@ -242,8 +247,8 @@ def stop_processes(state: dict, grace: float = 20.0) -> list[str]:
 def remove_scratch(state: dict) -> None:
     """Remove the JVMs' scratch folder of a stopped cluster, if a start made it (it holds
     SCRATCH_MARK)."""
-    scratch = state.get("scratch")
-    if scratch and (Path(scratch) / SCRATCH_MARK).is_file():
+    scratch = Path(state["folder"]) / SCRATCH
+    if (scratch / SCRATCH_MARK).is_file():
         shutil.rmtree(scratch, ignore_errors=True)
 
 

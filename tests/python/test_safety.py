@@ -545,6 +545,6 @@ def test_spark_cluster_stop_removes_only_a_scratch_folder_its_start_made(tmp_pat
     (ours / spark_cluster.SCRATCH_MARK).touch()  # what start writes into a tmp/ it makes
     (theirs / "notes.txt").write_text("a team's file")
     for scratch in (ours, theirs):
-        spark_cluster.remove_scratch({"scratch": str(scratch)})
+        spark_cluster.remove_scratch({"folder": str(scratch.parent)})
     assert not ours.exists()
     assert (theirs / "notes.txt").read_text() == "a team's file", "a tmp/ the start did not make stays"
