@@ -64,8 +64,24 @@ def spark_home() -> Path:
 
 
 def read_state(folder: Path) -> dict | None:
+    """What a start recorded in folder's cluster.json, or None when there is no such file.
+    CES_SPARK_CLUSTER_DIR may name a folder of the user's: a cluster.json there that a start did
+    not write (not a record of this folder's cluster) is refused, so start never overwrites it
+    and stop never deletes it."""
+    folder = folder.resolve()
     path = folder / STATE
-    return json.loads(path.read_text()) if path.exists() else None
+    if not path.exists():
+        return None
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, ValueError):
+        state = None
+    if not (isinstance(state, dict) and state.get("folder") == str(folder)
+            and isinstance(state.get("processes"), dict)):
+        raise CesError(f"{path} was not written by `make spark-cluster` (it is not the record of a cluster "
+                       f"started from {folder}), so it is left as it is: move it, or set "
+                       "CES_SPARK_CLUSTER_DIR to another folder for the cluster.")
+    return state
 
 
 def running(state: dict | None) -> dict[str, int]:

@@ -6,6 +6,7 @@ check for what pip cannot install. `make test-fast` runs these (they are not mar
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -354,8 +355,9 @@ def test_a_recorded_cluster_process_counts_only_when_its_pid_and_start_time_matc
                            "thrift": [dead.pid, me.create_time()]}}
     assert spark_cluster.running(state) == {"master": me.pid}
     assert spark_cluster.running(None) == {}
-    (tmp_path / spark_cluster.STATE).write_text('{"processes": {}}')
-    assert spark_cluster.read_state(tmp_path) == {"processes": {}} and spark_cluster.read_state(tmp_path / "x") is None
+    record = {"folder": str(tmp_path.resolve()), "processes": {}}
+    (tmp_path / spark_cluster.STATE).write_text(json.dumps(record))
+    assert spark_cluster.read_state(tmp_path) == record and spark_cluster.read_state(tmp_path / "x") is None
 
 
 def test_a_duckdb_file_named_like_a_schema_is_refused_with_another_name(tmp_path):

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,8 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import BIN, ROOT, copy_project, create_raw, dbt, generate, make, query, serving_bytes
+
+from cestools.errors import CesError
 
 # builds the project with dbt (and some start servers): the whole suite, not make test-fast
 pytestmark = pytest.mark.slow
@@ -548,3 +551,27 @@ def test_spark_cluster_stop_removes_only_a_scratch_folder_its_start_made(tmp_pat
         spark_cluster.remove_scratch({"folder": str(scratch.parent)})
     assert not ours.exists()
     assert (theirs / "notes.txt").read_text() == "a team's file", "a tmp/ the start did not make stays"
+
+
+@pytest.mark.parametrize("text", ['{"processes": {}}', "notes of a team", '{"folder": "/elsewhere", "processes": {}}'])
+def test_spark_cluster_start_and_stop_leave_a_cluster_json_they_did_not_write(tmp_path, text):
+    """CES_SPARK_CLUSTER_DIR may name a folder of the team's: a cluster.json there that is not
+    the record of a cluster started from that folder is neither overwritten by start nor
+    deleted by stop; both say so, and start starts nothing."""
+    from cestools import config
+    from cestools.engines import spark_cluster
+
+    theirs = tmp_path / spark_cluster.STATE
+    theirs.write_text(text)
+    # the Thrift port taken: a start that got past the record's check stops at the port's,
+    # before it starts anything
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        cfg = config.load({**os.environ, "CES_SPARK_CLUSTER_DIR": str(tmp_path),
+                           "CES_SPARK_PORT": str(taken.getsockname()[1])})
+        for act in (spark_cluster.start, spark_cluster.stop):
+            with pytest.raises(CesError, match=r"cluster\.json was not written by `make spark-cluster`"):
+                act(cfg, tmp_path, log=lambda line: None)
+    assert theirs.read_text() == text
+    assert sorted(p.name for p in tmp_path.iterdir()) == [spark_cluster.STATE], "start made nothing"
