@@ -65,8 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     known, rest = parser(add_help=False).parse_known_args(argv)
     module, prefix, _ = COMMANDS[known.command]
     in_project(known.project_dir)
-    # each command's failures are printed under its own name, as `make` shows them
-    return errors.run(importlib.import_module(module).main, [*prefix, *rest])
+    # each command's failures are printed under its own name, as `make` shows them, and its
+    # usage line (argparse's prog comes from argv[0]) names it as typed: `ces publish`
+    program = sys.argv[0] if sys.argv else ""
+    sys.argv[0:1] = [f"ces {known.command}"]
+    try:
+        return errors.run(importlib.import_module(module).main, [*prefix, *rest])
+    finally:
+        sys.argv[0:1] = [program]
 
 
 def run() -> int:

@@ -467,6 +467,8 @@ def test_the_ces_command_runs_each_step_in_the_project_it_is_given(tmp_path, cap
     assert installed, "make setup installs the ces command into .venv (pip install -e .)"
     shown = subprocess.run([installed, "backtest", "--help"], capture_output=True, text=True)
     assert shown.returncode == 0 and "report" in shown.stdout
+    shown = subprocess.run([installed, "publish", "--help"], capture_output=True, text=True)
+    assert shown.returncode == 0 and shown.stdout.startswith("usage: ces publish "), shown.stdout[:80]
 
 
 def test_a_bench_run_of_one_engine_keeps_the_other_engines_rows():
