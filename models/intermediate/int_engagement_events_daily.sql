@@ -168,29 +168,23 @@ repeated_deliveries as (
 
 ranked as (
 
-    -- the earliest-loaded copy wins; ties are broken on content so the choice is stable
+    -- the earliest-loaded copy wins; ties are broken on content so the choice is stable. Each
+    -- copy carries the winner's content from the same window, not from a join of this CTE
+    -- with itself: Spark inlines a CTE at every reference, and each reference re-read the
+    -- whole history for the earlier copies (a tie on every ordered column means the same
+    -- content, so it does not matter which tied copy is first)
     select
         *,
-        row_number() over (
-            partition by event_source, event_id
-            order by loaded_at, occurred_at, event_type, customer_key
-        ) as delivery_rank
+        row_number() over copies as delivery_rank,
+        first_value(customer_key) over copies as first_customer_key,
+        first_value(event_type) over copies as first_event_type,
+        first_value(occurred_at) over copies as first_occurred_at
 
     from repeated_deliveries
-
-),
-
-first_copies as (
-
-    select
-        event_source,
-        event_id,
-        customer_key,
-        event_type,
-        occurred_at
-
-    from ranked
-    where delivery_rank = 1
+    window copies as (
+        partition by event_source, event_id
+        order by loaded_at, occurred_at, event_type, customer_key
+    )
 
 ),
 
@@ -222,18 +216,14 @@ classified as (
         case
             when ranked.delivery_rank = 1 then cast(null as {{ dbt.type_string() }})
             when
-                {{ ces_null_safe_equal('ranked.customer_key', 'first_copies.customer_key') }}
-                and {{ ces_null_safe_equal('ranked.event_type', 'first_copies.event_type') }}
-                and {{ ces_null_safe_equal('ranked.occurred_at', 'first_copies.occurred_at') }}
+                {{ ces_null_safe_equal('ranked.customer_key', 'ranked.first_customer_key') }}
+                and {{ ces_null_safe_equal('ranked.event_type', 'ranked.first_event_type') }}
+                and {{ ces_null_safe_equal('ranked.occurred_at', 'ranked.first_occurred_at') }}
                 then 'exact_redelivery'
             else 'conflicting_redelivery'
         end as status_reason
 
     from ranked
-    inner join first_copies
-        on
-            ranked.event_source = first_copies.event_source
-            and ranked.event_id = first_copies.event_id
     where ranked.in_batch
 
 ),
