@@ -84,6 +84,11 @@ def read_state(folder: Path) -> dict | None:
     return state
 
 
+def write_state(state: dict) -> None:
+    """Record a starting cluster in its folder's cluster.json (the record read_state accepts)."""
+    (Path(state["folder"]) / STATE).write_text(json.dumps(state, indent=2))
+
+
 def running(state: dict | None) -> dict[str, int]:
     """The processes of a recorded cluster that still run, by role. A pid is only counted when
     the process also has the start time recorded for it: a pid reused by another program is not
@@ -205,7 +210,7 @@ def start(cfg: Config, folder: Path | None = None, wait: float = 240.0, log=prin
     state["processes"]["master"] = spawn(
         [str(home / "bin" / "spark-class"), "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
          "--port", str(master_port), "--webui-port", str(free_port())], folder / "logs" / "master.log", env)
-    (folder / STATE).write_text(json.dumps(state, indent=2))
+    write_state(state)
     wait_for("the master was started", lambda: port_in_use(master_port), state, folder, wait)
 
     log(f"[spark-cluster] worker: {cfg.spark_cores} cores, {cfg.spark_worker_memory} memory")
@@ -213,7 +218,7 @@ def start(cfg: Config, folder: Path | None = None, wait: float = 240.0, log=prin
         [str(home / "bin" / "spark-class"), "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
          "--cores", str(cfg.spark_cores), "--memory", cfg.spark_worker_memory, "--webui-port", str(free_port()),
          "--work-dir", str(folder / "work"), master_url], folder / "logs" / "worker.log", env)
-    (folder / STATE).write_text(json.dumps(state, indent=2))
+    write_state(state)
 
     log(f"[spark-cluster] Thrift server on 127.0.0.1:{cfg.spark_port}, warehouse and metastore in {folder}")
     write_interface_class(folder / STAND_INS, LLAP_SIGNABLE)
@@ -221,7 +226,7 @@ def start(cfg: Config, folder: Path | None = None, wait: float = 240.0, log=prin
     state["processes"]["thrift"] = spawn(
         [str(home / "bin" / "spark-submit"), "--class", THRIFT_SERVER, "--name", "ces-thrift-server", *conf,
          "spark-internal"], folder / "logs" / "thrift.log", env)
-    (folder / STATE).write_text(json.dumps(state, indent=2))
+    write_state(state)
     wait_for("the Thrift server was submitted", lambda: answers("127.0.0.1", cfg.spark_port, cfg.spark_user),
              state, folder, wait)
     log(f"[spark-cluster] up in {time.monotonic() - began:.0f} s. Build on "
