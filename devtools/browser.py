@@ -23,12 +23,13 @@ from cestools.ports import free_port
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update"]
-# the script has not finished: Streamlit's app root says "initial" before the first run and
+# the page is not complete: Streamlit's app root says "initial" before the first run and
 # "running" during one (the status widget's running icon shows only after a delay, so a page
 # could look finished while its last elements were still to come), or the last run's elements
-# are marked stale
+# are marked stale, or an element is still a skeleton: tables and selectboxes are loaded on
+# first use, after the script has finished, and stand as stSkeleton until they are
 RUNNING_JS = """(document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState !== 'notRunning'
-  || document.querySelector('[data-testid^="stStatusWidgetRunning"], [data-stale="true"]'))"""
+  || document.querySelector('[data-testid^="stStatusWidgetRunning"], [data-stale="true"], [data-testid="stSkeleton"]'))"""
 # a chart or table is drawn once its canvas (or SVG) holds this many painted pixels (or marks)
 DRAWN_JS = """(minPixels) => {
   const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')];

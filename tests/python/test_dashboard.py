@@ -51,6 +51,14 @@ def sql(serving: Path, query: str, params: list | None = None) -> list[tuple]:
         con.close()
 
 
+def table_text(page, column: str) -> str:
+    """The text of the one table on the page with this column: found by what it shows, not by
+    its place. No waiting here: open_page must not return before every table is on the page."""
+    tables = page.locator('[data-testid="stTable"]').filter(has_text=column)
+    assert tables.count() == 1, f"{tables.count()} tables show {column}"
+    return tables.first.inner_text()
+
+
 def assert_clean(page, name: str) -> None:
     assert page.locator(browser.ERROR_SELECTOR).count() == 0, \
         f"{name}: an error element is shown: {page.locator(browser.ERROR_SELECTOR).all_inner_texts()}"
@@ -75,7 +83,7 @@ def test_segments_page_shows_each_segments_customers_and_table(app, page, servin
     browser.open_page(page, f"{app}/")
     expected = sql(serving, "select segment, customers, avg_engagement_score from fct_segment_engagement")
     assert len(expected) >= 2
-    table = page.locator('[data-testid="stTable"]').first.inner_text()
+    table = table_text(page, "avg_engagement_score")
     for segment, customers, avg in expected:
         assert browser.metric(page, f"{segment} customers") == f"{customers:,}"
         assert f"{float(avg):,.1f}" in table, (segment, avg)
@@ -107,7 +115,7 @@ def test_customer_page_shows_the_customers_score_tier_reasons_and_contributions(
     assert reasons in page.inner_text("body")
     contributions = sql(serving, "select event_type, contribution from fct_customer_event_contributions "
                                  "where customer_id = ?", [customer_id])
-    table = page.locator('[data-testid="stTable"]').first.inner_text()
+    table = table_text(page, "weight_source")
     for event_type, contribution in contributions:
         assert event_type in table and f"{float(contribution):.4f}" in table, event_type
     assert_clean(page, "customer")
@@ -156,7 +164,7 @@ def test_backtest_page_shows_the_reliability_and_brier_skill_of_each_calibration
                                 select distinct outcome, calibration_version, backtest_date, brier_skill
                                 from fct_calibration_backtest) group by all""")
     assert skills
-    table = page.locator('[data-testid="stTable"]').nth(1).inner_text()
+    table = table_text(page, "mean_brier_skill")
     for outcome, version, skill in skills:
         assert outcome in table and version in table and f"{float(skill):.3f}" in table, (outcome, version, skill)
     assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 3, "AUC, reliability and Brier skill charts"
@@ -178,9 +186,9 @@ def test_backtest_page_shows_the_mean_auc_of_each_version(app, page, serving):
     means = sql(serving, """select outcome, weights_version, avg(auc) from fct_score_backtest
                             where segment = 'all' group by all""")
     assert means
-    table = page.locator('[data-testid="stTable"]').first.inner_text()
+    table = table_text(page, "mean_top_decile_lift")
     for outcome, version, auc in means:
-        assert f"{auc:.3f}" in table, (outcome, version, auc)
+        assert outcome in table and version in table and f"{auc:.3f}" in table, (outcome, version, auc)
 
 
 # the what-if, recomputed in SQL from the serving data alone: the rules of
