@@ -29,8 +29,9 @@ already in bench/results.md is kept as it is.
 Then what the backtest adds to the build (--backtest-sizes, default 10M and 100M events): a
 whole `dbt build`, then the backtest models alone on what it built.
 Last, the dashboard at --dashboard-customers (100,000) and --dashboard-events (20M): each page
-in headless Chromium from navigation to its last chart drawn, on the first visit (the serving
-tables are read) and after, and the weights lab's recompute after one weight is edited.
+in headless Chromium from navigation until its last chart is drawn and no element is still
+loading, on the first visit (the serving tables are read) and after, and the weights lab's
+recompute after one weight is edited.
 Writes bench/results.md.
 """
 
