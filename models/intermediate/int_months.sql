@@ -2,12 +2,6 @@
     as-of date (a portable month spine: up to 1,000 months, no engine-specific series). -#}
 with
 
-daily_events as (
-
-    select * from {{ ref('int_engagement_events_daily') }}
-
-),
-
 as_of as (
 
     select * from {{ ref('int_as_of_date') }}
@@ -51,14 +45,11 @@ offsets as (
 bounds as (
 
     select
-        cast({{ dbt.date_trunc('month', 'min(daily_events.event_date)') }} as date) as first_month,
-        cast({{ dbt.date_trunc('month', 'max(as_of.as_of_date)') }} as date) as last_month
+        cast({{ dbt.date_trunc('month', 'first_scored_date') }} as date) as first_month,
+        cast({{ dbt.date_trunc('month', 'as_of_date') }} as date) as last_month
 
-    from daily_events
-    cross join as_of
-    where
-        daily_events.record_status = 'scored'
-        and daily_events.event_date <= as_of.as_of_date
+    from as_of
+    where first_scored_date <= as_of_date
 
 ),
 

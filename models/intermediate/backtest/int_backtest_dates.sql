@@ -5,9 +5,9 @@
     outcomes the backtest costs nothing. -#}
 with
 
-daily_events as (
+as_of as (
 
-    select * from {{ ref('int_engagement_events_daily') }}
+    select * from {{ ref('int_as_of_date') }}
 
 ),
 
@@ -37,16 +37,6 @@ candidates as (
 
 ),
 
-history as (
-
-    select
-        min(case when record_status = 'scored' then event_date end) as first_event_date,
-        max(loaded_date) as last_loaded_date
-
-    from daily_events
-
-),
-
 outcome_rows as (
 
     select count(*) as outcome_count
@@ -60,14 +50,14 @@ dated as (
     select distinct candidates.backtest_date
 
     from candidates
-    cross join history
+    cross join as_of
     cross join outcome_rows
     where
         outcome_rows.outcome_count > 0
-        and candidates.backtest_date <= history.last_loaded_date
+        and candidates.backtest_date <= as_of.last_loaded_date
         and cast(
             {{ dbt.dateadd('day', 1 - var('ces_window_days') | int, 'candidates.backtest_date') }} as date
-        ) >= history.first_event_date
+        ) >= as_of.first_scored_date
 
 )
 

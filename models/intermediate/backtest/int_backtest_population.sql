@@ -20,9 +20,9 @@ outcome_rows as (
 
 ),
 
-daily_events as (
+as_of as (
 
-    select * from {{ ref('int_engagement_events_daily') }}
+    select * from {{ ref('int_as_of_date') }}
 
 ),
 
@@ -41,8 +41,8 @@ observed as (
         select cast(max(loaded_at) as date) as observed_date
         from outcome_rows
         union all
-        select max(loaded_date) as observed_date
-        from daily_events
+        select last_loaded_date as observed_date
+        from as_of
     ) as loaded
 
 ),
