@@ -89,10 +89,17 @@ def write_state(state: dict) -> None:
     (Path(state["folder"]) / STATE).write_text(json.dumps(state, indent=2))
 
 
+# how far a process's start time may move from the one recorded: psutil adds the boot time,
+# which the kernel gives in whole seconds and derives from the wall clock, so a small clock
+# adjustment moves it a whole second (a 20-minute benchmark's cluster was taken for ended,
+# and its JVMs were left running). A pid reused by another program starts far later.
+START_TIME_SLACK = 5.0
+
+
 def running(state: dict | None) -> dict[str, int]:
     """The processes of a recorded cluster that still run, by role. A pid is only counted when
-    the process also has the start time recorded for it: a pid reused by another program is not
-    ours."""
+    the process also started when the record says (within START_TIME_SLACK): a pid reused by
+    another program is not ours."""
     import psutil
 
     alive = {}
@@ -100,7 +107,7 @@ def running(state: dict | None) -> dict[str, int]:
         if not is_alive(pid):
             continue
         try:
-            if abs(psutil.Process(pid).create_time() - started) < 1:
+            if abs(psutil.Process(pid).create_time() - started) <= START_TIME_SLACK:
                 alive[role] = pid
         except psutil.Error:
             continue

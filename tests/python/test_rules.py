@@ -354,6 +354,10 @@ def test_a_recorded_cluster_process_counts_only_when_its_pid_and_start_time_matc
     state = {"processes": {"master": [me.pid, me.create_time()], "worker": [me.pid, me.create_time() - 3600],
                            "thrift": [dead.pid, me.create_time()]}}
     assert spark_cluster.running(state) == {"master": me.pid}
+    # the boot time psutil adds is whole seconds from the wall clock: a clock adjustment moves
+    # a start time by a second, and the process is still the one recorded
+    stepped = {"processes": {"master": [me.pid, me.create_time() - 1.0], "worker": [me.pid, me.create_time() + 1.0]}}
+    assert spark_cluster.running(stepped) == {"master": me.pid, "worker": me.pid}
     assert spark_cluster.running(None) == {}
     record = {"folder": str(tmp_path.resolve()), "processes": {}}
     (tmp_path / spark_cluster.STATE).write_text(json.dumps(record))
