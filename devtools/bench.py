@@ -24,6 +24,8 @@ it starts itself (devtools/sparkcluster.py: make spark-cluster's master, worker 
 server in a temporary folder, the fixture the tests use), through the spark_thrift target. For
 each: full_models, full_build, incremental after the held-back day lands and no_new_data, once
 each (a run takes minutes); the scores after the incremental run must agree with the floor.
+For the last Spark size, each model's time in its full_models, incremental and no_new_data runs
+(dbt's run_results.json) goes under "Where a Spark run spends its time".
 An empty size list (--postgres-sizes '') skips an engine; with --sizes '' the DuckDB table
 already in bench/results.md is kept as it is.
 Then what the backtest adds to the build (--backtest-sizes, default 10M and 100M events): a
@@ -39,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import shutil
 import statistics
@@ -251,9 +254,20 @@ def engine_scores(engine: str, env: dict) -> dict[str, float]:
         pg.close()
 
 
-def bench_engine(engine: str, size: int, workdir: Path, server_env: dict) -> list[Measure]:
+def model_times(work: Path) -> dict[str, float]:
+    """Each model's execution time (s) in the last dbt command run in work: dbt's own timing of
+    the model's statements, from its run_results.json (hooks and tests left out)."""
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    return {r["unique_id"].split(".")[-1]: float(r["execution_time"])
+            for r in results if r["unique_id"].startswith("model.")}
+
+
+def bench_engine(engine: str, size: int, workdir: Path, server_env: dict,
+                 times: dict[str, dict[str, float]] | None = None) -> list[Measure]:
     """Full and incremental builds of the project on PostgreSQL or Spark, on the same data and
-    held-back day as DuckDB's, in one run."""
+    held-back day as DuckDB's, in one run. times, if given, receives each model's time in the
+    full_models, incremental and no_new_data runs."""
+    times = {} if times is None else times
     work = workdir / f"{engine}-{size}"
     db, base_rows, new_rows = prepare(size, work)
     env = {**env_for(db), **server_env, "CES_TARGET": engine}
@@ -273,8 +287,9 @@ def bench_engine(engine: str, size: int, workdir: Path, server_env: dict) -> lis
     subprocess.run(dbt_cmd(work, "seed", "--full-refresh"), cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     label = f"{engine}:"
-    results = [repeated_once(size, f"{label}full_models", base_rows, dbt_cmd(work, "run", "--full-refresh"), env),
-               repeated_once(size, f"{label}full_build", base_rows, dbt_cmd(work, "build", "--full-refresh"), env)]
+    results = [repeated_once(size, f"{label}full_models", base_rows, dbt_cmd(work, "run", "--full-refresh"), env)]
+    times["full_models"] = model_times(work)
+    results.append(repeated_once(size, f"{label}full_build", base_rows, dbt_cmd(work, "build", "--full-refresh"), env))
     next_day = work / "next_day.duckdb"
     con = duckdb.connect(str(next_day))
     con.execute(f"attach '{db}' as src (read_only)")
@@ -286,8 +301,10 @@ def bench_engine(engine: str, size: int, workdir: Path, server_env: dict) -> lis
                     "raw.product_events,raw.support_tickets", "--append"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     results.append(repeated_once(size, f"{label}incremental", new_rows, dbt_cmd(work, "run"), env))
+    times["incremental"] = model_times(work)
     # the same run again with nothing new: what an incremental run costs before any new row
     results.append(repeated_once(size, f"{label}no_new_data", 0, dbt_cmd(work, "run"), env))
+    times["no_new_data"] = model_times(work)
     land_next_day_in(db)
     floor = work / "floor.parquet"
     run_measured([sys.executable, "-m", "devtools.reference", "floor", str(db), str(floor)], env_for(db))
@@ -302,6 +319,42 @@ def repeated_once(size: int, name: str, rows: int, cmd: list[str], env: dict) ->
 
 
 ENGINES_HEADING = "## PostgreSQL and Spark"
+MODEL_TIMES_HEADING = "## Where a Spark run spends its time"
+MODEL_TIME_RUNS = ["full_models", "incremental", "no_new_data"]
+MODEL_TIME_SHOWN_S = 1.0
+
+
+def model_time_lines(size: int, times: dict[str, dict[str, float]], walls: dict[str, float]) -> list[str]:
+    """Each model's time in the Spark runs of one size (models under MODEL_TIME_SHOWN_S in every
+    run summed in one row), slowest in the incremental run first; then the sums and the walls."""
+    models = sorted({m for run in times.values() for m in run})
+    def cell(run: str, model: str) -> float:
+        return times.get(run, {}).get(model, 0.0)
+    shown = [m for m in models if max(cell(r, m) for r in MODEL_TIME_RUNS) >= MODEL_TIME_SHOWN_S]
+    shown.sort(key=lambda m: (-cell("incremental", m), m))
+    rest = [m for m in models if m not in shown]
+    lines = [
+        MODEL_TIMES_HEADING,
+        "",
+        f"Written by `make bench` on {dt.datetime.now():%Y-%m-%d %H:%M}: each model's time in the Spark runs "
+        f"of {size:,} events in the table above, as dbt timed its statements (run_results.json). dbt runs "
+        "as many models at once as the worker has cores (2), so a run's wall is less than the sum of its "
+        "models' times; the wall also holds dbt's start (parsing, connecting). A model whose time hardly "
+        "drops from full_models to no_new_data recomputes the same work on every run.",
+        "",
+        "| model | full_models s | incremental s | no_new_data s |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for m in shown:
+        lines.append(f"| {m} | " + " | ".join(f"{cell(r, m):.1f}" for r in MODEL_TIME_RUNS) + " |")
+    if rest:
+        lines.append(f"| the other {len(rest)} models (each under {MODEL_TIME_SHOWN_S:.0f} s) | "
+                     + " | ".join(f"{sum(cell(r, m) for m in rest):.1f}" for r in MODEL_TIME_RUNS) + " |")
+    lines.append("| **sum of the models' times** | "
+                 + " | ".join(f"{sum(times.get(r, {}).values()):.1f}" for r in MODEL_TIME_RUNS) + " |")
+    lines.append("| **wall of the dbt command** | "
+                 + " | ".join(f"{walls[r]:.1f}" if r in walls else "–" for r in MODEL_TIME_RUNS) + " |")
+    return [*lines, ""]
 BACKTEST_HEADING = "## Backtest cost (DuckDB)"
 
 
@@ -519,21 +572,35 @@ def engine_lines(results: list[Measure], duck: list[Measure]) -> list[str]:
 def write_results(results: list[Measure], path: Path, pandas_max: int,
                   engine_results: list[Measure] | None = None) -> None:
     """The DuckDB table (kept from the file as it is when this run measured no DuckDB size),
-    then the PostgreSQL and Spark table; a backtest section written earlier stays at the end."""
+    then the PostgreSQL and Spark table; the sections written after them (backtest, Spark's
+    model times, dashboard) stay at the end as they were."""
     old = path.read_text() if path.exists() else ""
-    kept_backtest = (BACKTEST_HEADING + old.partition(BACKTEST_HEADING)[2]) if BACKTEST_HEADING in old else ""
+    later = later_sections(old)
     if engine_results:
         engine_results = merged_engine_measures(kept_engine_measures(old), engine_results)
     write_tables(results, path, pandas_max, engine_results)
-    if kept_backtest and BACKTEST_HEADING not in path.read_text():
-        path.write_text(path.read_text().rstrip("\n") + "\n\n" + kept_backtest)
+    if later:
+        path.write_text(path.read_text().rstrip("\n") + "\n\n" + later)
+
+
+LATER_HEADINGS = (BACKTEST_HEADING, MODEL_TIMES_HEADING, DASHBOARD_HEADING)
+
+
+def first_of(text: str, headings: tuple[str, ...]) -> int:
+    """Where the first of these headings starts in text (its length if none is there)."""
+    return min([text.find(h) for h in headings if h in text], default=len(text))
+
+
+def later_sections(text: str) -> str:
+    """The text from the first of the sections written after the tables, or ''."""
+    return text[first_of(text, LATER_HEADINGS):]
 
 
 def write_tables(results: list[Measure], path: Path, pandas_max: int,
                  engine_results: list[Measure] | None = None) -> None:
     if not results:
-        kept = path.read_text().split(ENGINES_HEADING)[0].split(BACKTEST_HEADING)[0].rstrip("\n").splitlines() \
-            if path.exists() else []
+        text = path.read_text() if path.exists() else ""
+        kept = text[:first_of(text, (ENGINES_HEADING, *LATER_HEADINGS))].rstrip("\n").splitlines()
         path.write_text("\n".join([*kept, "", *engine_lines(engine_results or [], kept_measures(kept))]))
         log(f"wrote {path} (the DuckDB table kept as it was)")
         return
@@ -623,8 +690,13 @@ def main(argv: list[str] | None = None) -> int:
     if spark_sizes:
         with local_spark_cluster(memory="4g", log=log) as cluster_env:
             for size in spark_sizes:
-                engine_results += bench_engine("spark_thrift", size, Path(a.workdir), cluster_env)
+                times: dict[str, dict[str, float]] = {}
+                measured = bench_engine("spark_thrift", size, Path(a.workdir), cluster_env, times)
+                engine_results += measured
                 write_results(results, Path(a.out), a.pandas_max, engine_results)
+            # the last (largest) size's models: where an incremental run still spends its time
+            walls = {m.name.split(":")[1]: m.wall for m in measured}
+            write_section(MODEL_TIMES_HEADING, model_time_lines(size, times, walls), Path(a.out))
     backtest_results: list[Measure] = []
     for size in [int(s) for s in a.backtest_sizes.split(",") if s]:
         backtest_results += bench_backtest(size, Path(a.workdir))

@@ -503,3 +503,35 @@ def test_a_bench_run_of_one_engine_keeps_the_other_engines_rows():
     assert "| spark_thrift | 10,000,000 | no_new_data | 60.00 | 1 | 144 | – | – | 38.0% of full_models |" in rows
     assert "| spark_thrift | 1,000,000 | incremental | 79.00 | 1 | 146 | 27 | – | 49.4% of full_models |" in rows
     assert [(m.name, m.wall) for m in bench.kept_engine_measures(rows)][-1] == ("spark_thrift:no_new_data", 60.0)
+
+
+def test_the_bench_lists_each_spark_models_time_and_keeps_the_section_when_the_tables_are_rewritten(tmp_path):
+    """Spark's model times come from dbt's run_results.json (models only), the slowest in the
+    incremental run first, the small ones summed; a later rewrite of the tables keeps the section."""
+    from devtools import bench
+
+    def run(**models: float) -> dict:
+        results = [{"unique_id": f"model.ces.{m}", "execution_time": t} for m, t in models.items()]
+        results += [{"unique_id": "operation.ces.ces-on-run-start-0", "execution_time": 9.0},
+                    {"unique_id": "test.ces.not_null_x", "execution_time": 9.0}]
+        (tmp_path / "target").mkdir(exist_ok=True)
+        (tmp_path / "target" / "run_results.json").write_text(json.dumps({"results": results}))
+        return bench.model_times(tmp_path)
+
+    times = {"full_models": run(daily=40.0, points=9.0, view_a=0.2, view_b=0.3),
+             "incremental": run(daily=8.0, points=9.5, view_a=0.4, view_b=0.3),
+             "no_new_data": run(daily=2.0, points=9.0, view_a=0.1, view_b=0.2)}
+    assert times["full_models"] == {"daily": 40.0, "points": 9.0, "view_a": 0.2, "view_b": 0.3}
+    lines = bench.model_time_lines(10_000_000, times, {"full_models": 50.0, "incremental": 20.0, "no_new_data": 15.0})
+    table = [line for line in lines if line.startswith("| ") and not line.startswith("| model") and "---" not in line]
+    assert table == ["| points | 9.0 | 9.5 | 9.0 |", "| daily | 40.0 | 8.0 | 2.0 |",
+                     "| the other 2 models (each under 1 s) | 0.5 | 0.7 | 0.3 |",
+                     "| **sum of the models' times** | 49.5 | 18.2 | 11.3 |",
+                     "| **wall of the dbt command** | 50.0 | 20.0 | 15.0 |"]
+    out = tmp_path / "results.md"
+    out.write_text("# Benchmark results\n\n| 1 |\n")
+    bench.write_section(bench.MODEL_TIMES_HEADING, lines, out)
+    bench.write_results([], out, 0, [bench.Measure(10_000_000, "spark_thrift:full_models", 50.0, 1, 144, 1)])
+    text = out.read_text()
+    assert text.index(bench.ENGINES_HEADING) < text.index(bench.MODEL_TIMES_HEADING)
+    assert "| points | 9.0 | 9.5 | 9.0 |" in text and text.count(bench.MODEL_TIMES_HEADING) == 1
