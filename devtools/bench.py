@@ -694,7 +694,7 @@ def main(argv: list[str] | None = None) -> int:
                 measured = bench_engine("spark_thrift", size, Path(a.workdir), cluster_env, times)
                 engine_results += measured
                 write_results(results, Path(a.out), a.pandas_max, engine_results)
-            # the last (largest) size's models: where an incremental run still spends its time
+            # the last size's models (of --spark-sizes): where an incremental run still spends its time
             walls = {m.name.split(":")[1]: m.wall for m in measured}
             write_section(MODEL_TIMES_HEADING, model_time_lines(size, times, walls), Path(a.out))
     backtest_results: list[Measure] = []
