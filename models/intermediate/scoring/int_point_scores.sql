@@ -128,29 +128,29 @@ ranked as (
 
 ),
 
-tier_candidates as (
+tier_ranges as (
 
-    -- a tie at a threshold belongs to the higher tier (>=); no scored event: the tier whose
-    -- threshold is null (dormant), whatever the rank
+    -- each tier with a threshold covers [its threshold, the next higher threshold): a tie at a
+    -- threshold belongs to the higher tier (>=). One range join then gives each customer its
+    -- tier, so ranked is read once (engines that inline a CTE used twice, as Spark does,
+    -- computed the whole chain above twice)
     select
-        ranked.point_id,
-        ranked.weights_version,
-        ranked.customer_key,
-        tiers.engagement_tier,
-        row_number() over (
-            partition by ranked.point_id, ranked.weights_version, ranked.customer_key
-            order by tiers.min_segment_percentile desc
-        ) as tier_rank
+        engagement_tier,
+        min_segment_percentile,
+        lead(min_segment_percentile) over (order by min_segment_percentile) as next_min_segment_percentile
 
-    from ranked
-    inner join tiers
-        on
-            (
-                ranked.event_count > 0
-                and tiers.min_segment_percentile is not null
-                and ranked.segment_percentile >= tiers.min_segment_percentile
-            )
-            or (ranked.event_count = 0 and tiers.min_segment_percentile is null)
+    from tiers
+    where min_segment_percentile is not null
+
+),
+
+dormant_tier as (
+
+    -- the tier whose threshold is null: customers with no scored event, whatever the rank
+    select min(engagement_tier) as engagement_tier
+
+    from tiers
+    where min_segment_percentile is null
 
 ),
 
@@ -158,15 +158,21 @@ tiered as (
 
     select
         ranked.*,
-        tier_candidates.engagement_tier
+        case
+            when ranked.event_count = 0 then dormant_tier.engagement_tier
+            else tier_ranges.engagement_tier
+        end as engagement_tier
 
     from ranked
-    left join tier_candidates
+    cross join dormant_tier
+    left join tier_ranges
         on
-            ranked.point_id = tier_candidates.point_id
-            and ranked.weights_version = tier_candidates.weights_version
-            and ranked.customer_key = tier_candidates.customer_key
-            and tier_candidates.tier_rank = 1
+            ranked.event_count > 0
+            and ranked.segment_percentile >= tier_ranges.min_segment_percentile
+            and (
+                tier_ranges.next_min_segment_percentile is null
+                or ranked.segment_percentile < tier_ranges.next_min_segment_percentile
+            )
 
 ),
 
