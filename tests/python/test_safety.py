@@ -373,18 +373,35 @@ OVERRIDE_PROBLEMS = {
 }
 
 
-@pytest.mark.parametrize("line", list(OVERRIDE_PROBLEMS))
-def test_segment_override_problems_are_named(tmp_path, built_small, line):
-    test_name, status, advice = OVERRIDE_PROBLEMS[line]
+def build_with_seed_line(tmp_path, built_small, line, seed="ces_event_weights"):
+    """dbt build of a copy of the project whose seed (the weights by default) has one more line."""
     project = copy_project(tmp_path / "project")
-    seed = project / "seeds" / "ces_event_weights.csv"
+    seed = project / "seeds" / f"{seed}.csv"
     seed.write_text(seed.read_text() + line + "\n")
     db = tmp_path / "ces.duckdb"
     shutil.copy(built_small, db)
-    proc = subprocess.run([str(BIN / "dbt"), "build"], cwd=project, capture_output=True, text=True,
+    return subprocess.run([str(BIN / "dbt"), "build"], cwd=project, capture_output=True, text=True,
                           env={**os.environ, "CES_DUCKDB_PATH": str(db), "DBT_PROFILES_DIR": str(project / "profiles")})
+
+
+@pytest.mark.parametrize("line", list(OVERRIDE_PROBLEMS))
+def test_segment_override_problems_are_named(tmp_path, built_small, line):
+    test_name, status, advice = OVERRIDE_PROBLEMS[line]
+    proc = build_with_seed_line(tmp_path, built_small, line)
     assert (proc.returncode != 0) == (status == "FAIL"), proc.stdout[-3000:]
     assert f"{status} {test_name}" in proc.stdout and advice in proc.stdout, proc.stdout[-3000:]
+
+
+def test_a_null_in_one_of_several_checked_columns_names_that_column_only(tmp_path, built_small):
+    """ces_not_null_columns counts the nulls of all its columns in one scan: the row it
+    reports must name the column that has them (the last of four here), and no other."""
+    proc = build_with_seed_line(tmp_path, built_small, "renewed,good,365,active,,,A customer renews", "ces_outcomes")
+    assert proc.returncode != 0
+    assert "FAIL outcomes_have_a_name_polarity_horizon_and_recurrence (1 rows" in proc.stdout, proc.stdout[-3000:]
+    assert "how to fix: recurrence must be set on every row of ces_outcomes" in proc.stdout, proc.stdout[-3000:]
+    assert "null_column=recurrence, null_rows=1" in proc.stdout, proc.stdout[-3000:]
+    for column in ("outcome", "polarity", "horizon_days"):
+        assert f"null_column={column}," not in proc.stdout, column
 
 
 HOLD = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); print('held', flush=True); time.sleep(60)"
