@@ -118,31 +118,36 @@ earlier_copies as (
 ),
 {% endif %}
 
+{#- A full build ranks only the keys delivered more than once: at 100M events, ranking every
+    delivery would sort them all. An incremental batch is a few load days: every valid delivery
+    in it is ranked with the earlier copies of its key (a key with one copy ranks it first:
+    scored, as on the single path), so earlier_copies is read once. A second reference (the
+    keys that have an earlier copy) made Spark, which inlines a CTE at every reference, scan
+    the history twice. -#}
 repeated_keys as (
 
     select key_hash
 
     from batch_keys
     where deliveries > 1
-    {% if is_incremental() %}
-        union
-        select distinct key_hash
-        from earlier_copies
-    {% endif %}
 
 ),
 
 single_deliveries as (
 
-    -- quarantined deliveries, and valid ones whose key has no other valid copy
+    -- quarantined deliveries, and (full build) valid ones whose key has no other valid copy
     select batch.*
 
     from ({{ batch }}) as batch
-    left join repeated_keys
-        on
-            batch.key_hash = repeated_keys.key_hash
-            and batch.defect is null
-    where repeated_keys.key_hash is null
+    {% if is_incremental() -%}
+        where batch.defect is not null
+    {%- else -%}
+        left join repeated_keys
+            on
+                batch.key_hash = repeated_keys.key_hash
+                and batch.defect is null
+        where repeated_keys.key_hash is null
+    {%- endif %}
 
 ),
 
@@ -153,16 +158,21 @@ repeated_deliveries as (
         true as in_batch
 
     from ({{ batch }}) as batch
-    inner join repeated_keys
-        on batch.key_hash = repeated_keys.key_hash
-    where batch.defect is null
-    {% if is_incremental() %}
+    {% if is_incremental() -%}
+        where batch.defect is null
+
         union all
+
         select
             *,
             false as in_batch
+
         from earlier_copies
-    {% endif %}
+    {%- else -%}
+        inner join repeated_keys
+            on batch.key_hash = repeated_keys.key_hash
+        where batch.defect is null
+    {%- endif %}
 
 ),
 
