@@ -31,7 +31,18 @@
     statistics and knows the batch is small when it plans the joins (at 100M events the
     subquery form made an incremental run cost 72% of a full build). -#}
 {% macro ces_reprocess_from(inputs, processed_count='count(*)', source_column=none, date_column=none) -%}
+    {{ return(ces_reprocess_plan(inputs, processed_count, source_column, date_column)['reprocess_from']) }}
+{%- endmacro %}
+
+{#- ces_reprocess_from's work, with one more answer for the model that reads it: a dict of
+      reprocess_from    the literal above;
+      within_lookback   true when every source was checked from its own watermark, so the
+                        batch holds only the load days since the earliest of them (a few days
+                        on a daily run). False when a source had not been processed yet, or the
+                        model is empty: the batch may then reach back to the first load. -#}
+{% macro ces_reprocess_plan(inputs, processed_count='count(*)', source_column=none, date_column=none) -%}
     {%- set cutoff = none -%}
+    {%- set within_lookback = [false] -%}
     {%- if execute -%}
         {%- set watermarks = ces_lookback_start('loaded_date', per='event_source') -%}
         {%- if not watermarks -%}
@@ -45,6 +56,9 @@
             {%- for name, start in watermarks.items() if name not in check_from -%}
                 {%- do check_from.update({name: start}) -%}
             {%- endfor -%}
+            {%- if '1900-01-01' not in check_from.values() -%}
+                {%- do within_lookback.append(true) -%}
+            {%- endif -%}
             {%- set changed_days -%}
                 with
 
@@ -117,5 +131,8 @@
             {%- endif -%}
         {%- endif -%}
     {%- endif -%}
-    cast('{{ cutoff if cutoff is not none else "1900-01-01" }}' as {{ dbt.type_timestamp() }})
+    {%- set reprocess_from -%}
+        cast('{{ cutoff if cutoff is not none else "1900-01-01" }}' as {{ dbt.type_timestamp() }})
+    {%- endset -%}
+    {{ return({'reprocess_from': reprocess_from, 'within_lookback': within_lookback | last}) }}
 {%- endmacro %}

@@ -27,11 +27,17 @@
     {%- for name in ces_event_sources() %}
         {%- do unioned.update({name: ref('int_engagement_events_unioned')}) %}
     {%- endfor %}
-    {%- set reprocess_from = ces_reprocess_from(
+    {%- set reprocess = ces_reprocess_plan(
         unioned, processed_count='sum(event_count)', source_column='event_source',
         date_column='loaded_date'
     ) %}
+    {%- set reprocess_from = reprocess['reprocess_from'] %}
 {%- endif %}
+{#- A few load days (every source checked from its own watermark): rank every valid delivery of
+    the batch with the earlier copies of its key. Otherwise (a full build, or a source not
+    processed yet, whose batch may reach back to the first load) rank only the keys that have
+    more than one copy: at 100M events, ranking every delivery would sort them all. -#}
+{%- set rank_whole_batch = is_incremental() and reprocess['within_lookback'] %}
 {%- set batch -%}
     select
         event_source,
@@ -118,28 +124,30 @@ earlier_copies as (
 ),
 {% endif %}
 
-{#- A full build ranks only the keys delivered more than once: at 100M events, ranking every
-    delivery would sort them all. An incremental batch is a few load days: every valid delivery
-    in it is ranked with the earlier copies of its key (a key with one copy ranks it first:
-    scored, as on the single path), so earlier_copies is read once. A second reference (the
-    keys that have an earlier copy) made Spark, which inlines a CTE at every reference, scan
-    the history twice. -#}
+{#- Ranking the whole batch reads earlier_copies once. The keys path references it twice (the
+    keys that have an earlier copy, and the copies ranked), and Spark, which inlines a CTE at
+    every reference, then scans the history twice. -#}
 repeated_keys as (
 
     select key_hash
 
     from batch_keys
     where deliveries > 1
+    {% if is_incremental() and not rank_whole_batch %}
+        union
+        select distinct key_hash
+        from earlier_copies
+    {% endif %}
 
 ),
 
 single_deliveries as (
 
-    -- quarantined deliveries, and (full build) valid ones whose key has no other valid copy
+    -- quarantined deliveries, and (keys path) valid ones whose key has no other valid copy
     select batch.*
 
     from ({{ batch }}) as batch
-    {% if is_incremental() -%}
+    {% if rank_whole_batch -%}
         where batch.defect is not null
     {%- else -%}
         left join repeated_keys
@@ -158,21 +166,20 @@ repeated_deliveries as (
         true as in_batch
 
     from ({{ batch }}) as batch
-    {% if is_incremental() -%}
+    {% if rank_whole_batch -%}
         where batch.defect is null
-
-        union all
-
-        select
-            *,
-            false as in_batch
-
-        from earlier_copies
     {%- else -%}
         inner join repeated_keys
             on batch.key_hash = repeated_keys.key_hash
         where batch.defect is null
     {%- endif %}
+    {% if is_incremental() %}
+        union all
+        select
+            *,
+            false as in_batch
+        from earlier_copies
+    {% endif %}
 
 ),
 

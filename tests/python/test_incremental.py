@@ -110,6 +110,38 @@ def stash_demo(db: Path) -> int:
     return total_raw
 
 
+def build_before_a_late_load(db: Path, table: str, held: str) -> None:
+    """Hold back the rows of raw.<table> that match the condition held, build without the
+    tests, then land those rows (with their own loaded_at) for the next build."""
+    con = duckdb.connect(str(db))
+    con.execute("create schema stash")
+    con.execute(f"create table stash.{table} as select * from raw.{table} where {held}")
+    con.execute(f"delete from raw.{table} where {held}")
+    con.close()
+    dbt(db, "build", "--exclude-resource-type", "test")
+    con = duckdb.connect(str(db))
+    con.execute(f"insert into raw.{table} select * from stash.{table}")
+    con.execute("drop schema stash cascade")
+    con.close()
+
+
+def compiled_event_layer(db: Path) -> str:
+    """The event layer's SQL as the last dbt command on db compiled it."""
+    return (db.parent / "target" / "compiled" / "ces" / "models" / "intermediate"
+            / "int_engagement_events_daily.sql").read_text()
+
+
+def assert_equals_a_full_refresh_counting_every_delivery(db: Path, tmp_path: Path) -> None:
+    full = full_refresh_copy(db, tmp_path / "full" / "ces.duckdb")
+    diff = differences(db, full)
+    assert all(d == (0, 0) for d in diff.values()), diff
+    raw_rows, counted = query(db, """
+        select
+            (select count(*) from raw.product_events) + (select count(*) from raw.support_tickets),
+            (select sum(event_count) from intermediate.int_engagement_events_daily)""")[0]
+    assert counted == raw_rows, "every raw delivery is counted exactly once in the event layer"
+
+
 def full_refresh_copy(db: Path, dest: Path, *project_args: str) -> Path:
     dest.parent.mkdir()
     shutil.copy(db, dest)
@@ -173,12 +205,28 @@ def test_one_pass_lookup_of_earlier_copies_gives_the_same_result(tmp_path):
         # the data tests ran after every batch in the test above; here only the path differs
         dbt(db, "build", "--exclude-resource-type", "test", *on_copy)
         previous = cutoff
-    compiled = (db.parent / "target" / "compiled" / "ces" / "models" / "intermediate"
-                / "int_engagement_events_daily.sql").read_text()
+    compiled = compiled_event_layer(db)
     assert "earlier_copies" in compiled and "rowid" not in compiled, "the one-pass path ran"
+    assert "select distinct key_hash" not in compiled, "a daily batch ranks every delivery in it"
     full = full_refresh_copy(db, tmp_path / "full" / "ces.duckdb", *on_copy)
     diff = differences(db, full)
     assert all(d == (0, 0) for d in diff.values()), diff
+
+
+def test_a_source_first_loaded_after_a_build_is_ranked_by_repeated_keys_and_equals_a_full_refresh(tmp_path):
+    """A source the event layer has not processed yet is checked from its first load, so its
+    batch may hold the whole history: the incremental run then ranks only the keys with more
+    than one copy, as a full build does, instead of every delivery of the batch. The result
+    equals a full refresh."""
+    db = tmp_path / "inc" / "ces.duckdb"
+    db.parent.mkdir()
+    generate(db, "--events", "20000", "--customers", "200", "--seed", "5")
+    build_before_a_late_load(db, "support_tickets", "true")
+    out = dbt(db, "build", "--exclude-resource-type", "test").stdout
+    assert "int_engagement_events_daily: reprocessing load days" in out and "support from 1900-01-01" in out, out[-3000:]
+    compiled = compiled_event_layer(db)
+    assert "select distinct key_hash" in compiled, "the repeated-keys path ran"
+    assert_equals_a_full_refresh_counting_every_delivery(db, tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -189,20 +237,10 @@ def caught_up(tmp_path_factory) -> tuple[Path, str, str]:
     day and the incremental run's output."""
     db = tmp_path_factory.mktemp("lagging") / "ces.duckdb"
     generate(db, "--events", "20000", "--customers", "200", "--seed", "5")
-    con = duckdb.connect(str(db))
-    paused = con.execute("select max(loaded_at) - interval 6 day from raw.support_tickets").fetchone()[0]
-    con.execute("create schema stash")
-    con.execute(f"""
-        create table stash.product_events as
-        select * from raw.product_events where loaded_at > timestamp '{paused}'""")
-    con.execute(f"delete from raw.product_events where loaded_at > timestamp '{paused}'")
-    first_late = con.execute("select cast(min(loaded_at) as date) from stash.product_events").fetchone()[0]
-    con.close()
-    dbt(db, "build", "--exclude-resource-type", "test")
-    con = duckdb.connect(str(db))
-    con.execute("insert into raw.product_events select * from stash.product_events")
-    con.execute("drop schema stash cascade")
-    con.close()
+    paused = query(db, "select max(loaded_at) - interval 6 day from raw.support_tickets")[0][0]
+    late = f"loaded_at > timestamp '{paused}'"
+    first_late = query(db, f"select cast(min(loaded_at) as date) from raw.product_events where {late}")[0][0]
+    build_before_a_late_load(db, "product_events", late)
     # the data tests run here: the reconciliation test fails if a late row was skipped
     out = dbt(db, "build").stdout
     return db, str(first_late), out
@@ -215,14 +253,7 @@ def test_a_source_that_lags_the_others_by_more_than_the_lookback_is_picked_up(ca
     db, first_late, out = caught_up
     assert f"int_engagement_events_unioned: reprocessing load days {first_late}" in out, out[-3000:]
     assert f"changed: product {first_late}" in out, out[-3000:]
-    full = full_refresh_copy(db, tmp_path / "full" / "ces.duckdb")
-    diff = differences(db, full)
-    assert all(d == (0, 0) for d in diff.values()), diff
-    raw_rows, counted = query(db, """
-        select
-            (select count(*) from raw.product_events) + (select count(*) from raw.support_tickets),
-            (select sum(event_count) from intermediate.int_engagement_events_daily)""")[0]
-    assert counted == raw_rows, "every late product event is counted"
+    assert_equals_a_full_refresh_counting_every_delivery(db, tmp_path)
 
 
 def test_a_damaged_load_day_is_found_and_recomputed(caught_up, tmp_path):
