@@ -42,7 +42,7 @@
                         model is empty: the batch may then reach back to the first load. -#}
 {% macro ces_reprocess_plan(inputs, processed_count='count(*)', source_column=none, date_column=none) -%}
     {%- set cutoff = none -%}
-    {%- set within_lookback = [false] -%}
+    {%- set within_lookback = false -%}
     {%- if execute -%}
         {%- set watermarks = ces_lookback_start('loaded_date', per='event_source') -%}
         {%- if not watermarks -%}
@@ -56,9 +56,7 @@
             {%- for name, start in watermarks.items() if name not in check_from -%}
                 {%- do check_from.update({name: start}) -%}
             {%- endfor -%}
-            {%- if '1900-01-01' not in check_from.values() -%}
-                {%- do within_lookback.append(true) -%}
-            {%- endif -%}
+            {%- set within_lookback = '1900-01-01' not in check_from.values() -%}
             {%- set changed_days -%}
                 with
 
@@ -134,5 +132,5 @@
     {%- set reprocess_from -%}
         cast('{{ cutoff if cutoff is not none else "1900-01-01" }}' as {{ dbt.type_timestamp() }})
     {%- endset -%}
-    {{ return({'reprocess_from': reprocess_from, 'within_lookback': within_lookback | last}) }}
+    {{ return({'reprocess_from': reprocess_from, 'within_lookback': within_lookback}) }}
 {%- endmacro %}
