@@ -145,12 +145,18 @@ def server_conf(cfg: Config, folder: Path, master_url: str) -> dict[str, str]:
     memory = cfg.spark_worker_memory
     tmpdir = tmpdir_option(folder)
     driver_options = f"{conf.get('spark.driver.extraJavaOptions', '')} {tmpdir}".strip()
+    # the executors log as the server does (errors only): at Spark's default they wrote every
+    # task's start and end, 2.5 MB a run into the worker's folder. Their working folder is the
+    # worker's, so the profile's relative path is made absolute
+    log_options = [f"-Dlog4j2.configurationFile={ROOT / option.split('=', 1)[1]}"
+                   for option in driver_options.split() if option.startswith("-Dlog4j2.configurationFile=")]
+    executor_options = " ".join(["-Duser.timezone=UTC", *log_options, tmpdir])
     return {**conf, "spark.master": master_url, "spark.cores.max": str(cfg.spark_cores),
             "spark.driver.extraJavaOptions": driver_options,
             # the worker is on this machine, so its executors read the same folder
             "spark.driver.extraClassPath": str(folder / STAND_INS),
             "spark.executor.extraClassPath": str(folder / STAND_INS),
-            "spark.executor.memory": memory, "spark.executor.extraJavaOptions": f"-Duser.timezone=UTC {tmpdir}",
+            "spark.executor.memory": memory, "spark.executor.extraJavaOptions": executor_options,
             # the server keeps its last statements with their plans as text (200 by default), and
             # a landing's insert carries 20,000 rows in its plan: at 10M events the retained plans
             # filled the driver's heap. Keep a few, with plans cut to 64 KiB of text
