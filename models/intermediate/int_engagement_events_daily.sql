@@ -270,3 +270,4 @@ counted as (
 )
 
 select * from counted
+{{ ces_one_file_per_partition() }}

@@ -120,3 +120,4 @@ final as (
 )
 
 select * from final
+{{ ces_one_file_per_partition() }}
