@@ -261,6 +261,13 @@ def test_spark_incremental_equals_a_full_build(spark_built, duckdb_twin, tmp_pat
             out = dbt(tmp_path / "duck" / "ces.duckdb", "build", "--exclude-resource-type", "test", "unit_test",
                       "--select", *(f"+{t}" for t in tables), env=env).stdout
         assert "reprocessing load days" in out, "the second run is incremental"
+        # each load day of the event layer is one Parquet file (ces_one_file_per_partition),
+        # whether the first load's build or the incremental run wrote it: every query that
+        # reads the layer opens each file
+        for model in INCREMENTAL_MODELS:
+            days = list((tables_of(env) / "intermediate.db" / model).glob("loaded_date=*"))
+            files = {day.name: len(list(day.glob("*.parquet"))) for day in days}
+            assert len(days) > 100 and set(files.values()) == {1}, (model, len(days), files)
         compare = duckdb.connect()
         load_spark_tables(tables_of(whole_env), compare, "whole", tables)
         load_spark_tables(tables_of(env), compare, "in_loads", tables)
