@@ -157,11 +157,16 @@ def server_conf(cfg: Config, folder: Path, master_url: str) -> dict[str, str]:
             "spark.driver.extraClassPath": str(folder / STAND_INS),
             "spark.executor.extraClassPath": str(folder / STAND_INS),
             "spark.executor.memory": memory, "spark.executor.extraJavaOptions": executor_options,
-            # the server keeps its last statements with their plans as text (200 by default), and
-            # a landing's insert carries 20,000 rows in its plan: at 10M events the retained plans
-            # filled the driver's heap. Keep a few, with plans cut to 64 KiB of text
+            # a landing's insert carries 20,000 rows in its text (3 MB), and the server keeps the
+            # text of its last statements, SQL executions, jobs and stages, even with no UI: 200
+            # statements and 1,000 of the others by default. At 10M events the statements' plans
+            # filled the driver's heap; at 30M the jobs' and executions' texts did (2.3 GB live
+            # after about 7M rows, against 0.2 GB with 20 of each). Keep a few, plans cut to 64 KiB
             "spark.sql.thriftserver.ui.retainedStatements": "20",
             "spark.sql.thriftserver.ui.retainedSessions": "20",
+            "spark.sql.ui.retainedExecutions": "20",
+            "spark.ui.retainedJobs": "20",
+            "spark.ui.retainedStages": "20",
             "spark.sql.maxPlanStringLength": "65536"}
 
 
