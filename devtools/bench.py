@@ -1,7 +1,7 @@
 """Benchmark: full and incremental dbt builds against the hand-written floor and pandas.
 
     python -m devtools.bench [--sizes 1000000,10000000,100000000] [--with-1b] [--pandas-max N]
-                             [--postgres-sizes 1000000,10000000] [--spark-sizes 1000000]
+                             [--postgres-sizes 1000000,10000000] [--spark-sizes 1000000,10000000]
                              [--backtest-sizes 10000000,100000000]
 
 For each size it generates demo data, holds back the last day of loads, and measures in
@@ -652,7 +652,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--with-1b", action="store_true", help="add 1,000,000,000 events")
     p.add_argument("--pandas-max", type=int, default=10_000_000)
     p.add_argument("--postgres-sizes", default="1000000,10000000")
-    p.add_argument("--spark-sizes", default="1000000")
+    p.add_argument("--spark-sizes", default="1000000,10000000")
     p.add_argument("--backtest-sizes", default="10000000,100000000",
                    help="sizes at which to measure what the backtest adds to the build")
     p.add_argument("--dashboard-customers", type=int, default=100_000,
