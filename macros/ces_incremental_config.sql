@@ -47,8 +47,9 @@
 {%- endmacro %}
 
 {% macro spark__ces_one_file_per_partition() -%}
+    {#- ces_incremental_config always gives partition_by as a list -#}
     {%- set columns = config.get('partition_by') -%}
     {%- if columns -%}
-        distribute by {{ (columns if columns is not string else [columns]) | join(', ') }}
+        distribute by {{ columns | join(', ') }}
     {%- endif -%}
 {%- endmacro %}
