@@ -503,6 +503,13 @@ def test_a_bench_run_of_one_engine_keeps_the_other_engines_rows():
     assert "| spark_thrift | 10,000,000 | no_new_data | 60.00 | 1 | 144 | – | – | 38.0% of full_models |" in rows
     assert "| spark_thrift | 1,000,000 | incremental | 79.00 | 1 | 146 | 27 | – | 49.4% of full_models |" in rows
     assert [(m.name, m.wall) for m in bench.kept_engine_measures(rows)][-1] == ("spark_thrift:no_new_data", 60.0)
+    # with a full build of the same engine and size, the share against it follows, each share
+    # against its own denominator
+    with_build = bench.merged_engine_measures(merged, [bench.Measure(10_000_000, "spark_thrift:full_build", 205.0,
+                                                                     1, 150, 8_300_000)])
+    rows = "\n".join(bench.engine_lines(with_build, []))
+    assert "| 82.00 | 1 | 146 | 232 | – | 51.9% of full_models, 40.0% of full_build |" in rows
+    assert "| 79.00 | 1 | 146 | 27 | – | 49.4% of full_models |" in rows
 
 
 def test_the_bench_lists_each_spark_models_time_and_keeps_the_section_when_the_tables_are_rewritten(tmp_path):
