@@ -55,6 +55,18 @@ STAND_INS = "classes"
 SCRATCH = "tmp"
 SCRATCH_MARK = ".made-by-ces-spark-cluster"
 LLAP_SIGNABLE = "org/apache/hadoop/hive/llap/security/LlapSigner$Signable"
+# HiveServer2 settings of the server (system properties, which its HiveConf reads). dbt opens a
+# session for each model, and with impersonation on (doAs, Hive's default) each session's
+# statements run as a user object of their own: the embedded metastore client is then made
+# again for them, with a new HiveConf (XML parsed from the jars) and a new object store. That
+# was a third of the server's CPU samples. Here every session is the server's own OS user
+# anyway (no Kerberos), so impersonation changes nothing but the cost. A statement also runs on
+# a new thread until 100 exist (idle ones end after 10 s), and each new thread builds its own
+# metastore store: 8 threads, kept, are reused instead. On the demo data, warm, a dbt run with
+# nothing new took 22.4 s against 27.3 s (medians of 5 and 7 runs), the server's CPU 18.2 s
+# against 23.4 s
+HIVE_SERVER_OPTIONS = ("-Dhive.server2.enable.doAs=false", "-Dhive.server2.async.exec.threads=8",
+                       "-Dhive.server2.async.exec.keepalive.time=86400s")
 
 
 def spark_home() -> Path:
@@ -144,7 +156,7 @@ def server_conf(cfg: Config, folder: Path, master_url: str) -> dict[str, str]:
     conf = spark_conf(config.load({**(cfg.env or {}), "CES_SPARK_DIR": str(folder)}))
     memory = cfg.spark_worker_memory
     tmpdir = tmpdir_option(folder)
-    driver_options = f"{conf.get('spark.driver.extraJavaOptions', '')} {tmpdir}".strip()
+    driver_options = " ".join([conf.get("spark.driver.extraJavaOptions", ""), tmpdir, *HIVE_SERVER_OPTIONS]).strip()
     # the executors log as the server does (errors only): at Spark's default they wrote every
     # task's start and end, 2.5 MB a run into the worker's folder. Their working folder is the
     # worker's, so the profile's relative path is made absolute

@@ -364,6 +364,23 @@ def test_a_recorded_cluster_process_counts_only_when_its_pid_and_start_time_matc
     assert spark_cluster.read_state(tmp_path) == record and spark_cluster.read_state(tmp_path / "x") is None
 
 
+def test_the_cluster_server_keeps_the_profiles_driver_options_and_adds_its_hive_settings(tmp_path):
+    """The Thrift server's JVM gets the spark target's driver options (time zone, log config),
+    its scratch folder and the HiveServer2 settings that keep one metastore client per thread
+    (no impersonation, a small kept pool); the executors get the log config as an absolute
+    path, and none of the server's settings."""
+    from cestools.engines import spark_cluster
+
+    conf = spark_cluster.server_conf(config.load({}), tmp_path, "spark://127.0.0.1:7077")
+    driver = conf["spark.driver.extraJavaOptions"].split()
+    assert "-Duser.timezone=UTC" in driver and f"-Djava.io.tmpdir={tmp_path / 'tmp'}" in driver
+    assert {"-Dhive.server2.enable.doAs=false", "-Dhive.server2.async.exec.threads=8",
+            "-Dhive.server2.async.exec.keepalive.time=86400s"} <= set(driver)
+    executor = conf["spark.executor.extraJavaOptions"].split()
+    assert f"-Dlog4j2.configurationFile={ROOT / 'profiles' / 'spark-log4j2.properties'}" in executor
+    assert not [option for option in executor if option.startswith("-Dhive.")]
+
+
 def test_a_duckdb_file_named_like_a_schema_is_refused_with_another_name(tmp_path):
     """demo.duckdb's catalog is `demo`, the demo generator's schema: `demo.x` would be ambiguous
     half-way through, so the file is refused before anything is written, with a name that works;
