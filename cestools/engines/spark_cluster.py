@@ -59,12 +59,10 @@ LLAP_SIGNABLE = "org/apache/hadoop/hive/llap/security/LlapSigner$Signable"
 # session for each model, and with impersonation on (doAs, Hive's default) each session's
 # statements run as a user object of their own: the embedded metastore client is then made
 # again for them, with a new HiveConf (XML parsed from the jars) and a new object store. That
-# was a third of the server's CPU samples. Here every session is the server's own OS user
+# was about a third of the server's CPU samples. Here every session is the server's own OS user
 # anyway (no Kerberos), so impersonation changes nothing but the cost. A statement also runs on
 # a new thread until 100 exist (idle ones end after 10 s), and each new thread builds its own
-# metastore store: 8 threads, kept, are reused instead. On the demo data, warm, a dbt run with
-# nothing new took 22.4 s against 27.3 s (medians of 5 and 7 runs), the server's CPU 18.2 s
-# against 23.4 s
+# metastore store: 8 threads, kept, are reused instead. What they save: docs/engines.md (Spark)
 HIVE_SERVER_OPTIONS = ("-Dhive.server2.enable.doAs=false", "-Dhive.server2.async.exec.threads=8",
                        "-Dhive.server2.async.exec.keepalive.time=86400s")
 
