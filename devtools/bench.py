@@ -29,7 +29,7 @@ as it goes (the first run of a fresh cluster took 87 s, its fourth 31 s, nothing
 either), so its first size begins with one unmeasured full run, and every figure is a warm
 server's, as a long-running production server is.
 Spark's first size, 10,000 events, is there for what a run costs with almost no data: the
-per-run cost (dbt's start, and the statements, sessions and metastore calls of 46 models) that
+per-run cost (dbt's start, and the statements, sessions and metastore calls of every model) that
 an incremental run pays whatever the data, beside the same run at 1M and 10M.
 For the last Spark size, each model's time in its full_models, incremental and no_new_data runs
 (dbt's run_results.json) goes under "Where a Spark run spends its time".
